@@ -1,0 +1,297 @@
+"""Pose estimation with MediaPipe's Tasks ``PoseLandmarker``.
+
+This is the only module in posecheck that imports mediapipe. Frames go in as
+numpy RGB uint8 arrays of shape (height, width, 3) (use :func:`bgr_to_rgb` for
+OpenCV frames) and come out as :class:`posecheck.pose.Pose` in pixels, or
+None when nobody is in frame. Frames are never flipped before detection.
+
+One :class:`PoseEstimator` serves one stream: create it once (it is a context
+manager), feed it frames with increasing millisecond timestamps, close it.
+Code that only needs "a thing that turns frames into poses" should depend on
+the :class:`Estimator` protocol so tests can pass a fake.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+
+from posecheck.model import DEFAULT_VARIANT, ProgressCallback, ResolvedModel, resolve_model
+from posecheck.pose import NUM_LANDMARKS, Pose
+
+logger = logging.getLogger(__name__)
+
+# Landmarks below this visibility do not count towards a person's box.
+_BOX_MIN_VISIBILITY = 0.5
+# Below this overlap with the followed person's box a pose counts as someone else.
+_MIN_FOLLOW_IOU = 0.1
+# After this long without anyone in frame, stop following and pick afresh.
+_FOLLOW_TIMEOUT_MS = 2000
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """Turns one RGB uint8 frame (H, W, 3) into the followed person's pose."""
+
+    def estimate(self, frame_rgb: np.ndarray, timestamp_ms: int) -> Pose | None: ...
+
+
+def bgr_to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
+    """Convert an OpenCV BGR frame to the RGB order the estimator expects."""
+    return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    """Landmarker options that change its output (part of a landmark cache key)."""
+
+    num_poses: int = 2
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+    def key(self) -> str:
+        return (
+            f"n{self.num_poses}-d{self.min_pose_detection_confidence:g}"
+            f"-p{self.min_pose_presence_confidence:g}-t{self.min_tracking_confidence:g}"
+        )
+
+
+def person_box_px(pose: Pose) -> np.ndarray:
+    """(x0, y0, x1, y1) around the pose's visible landmarks, clipped to the image.
+
+    Uses all landmarks when fewer than three are visible.
+    """
+    points = pose.xy_px[pose.visibility >= _BOX_MIN_VISIBILITY]
+    if len(points) < 3:
+        points = pose.xy_px
+    w, h = pose.image_size
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return np.array(
+        [np.clip(x0, 0, w - 1), np.clip(y0, 0, h - 1), np.clip(x1, 0, w - 1), np.clip(y1, 0, h - 1)]
+    )
+
+
+def _box_area(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = np.array([max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])])
+    inter_area = _box_area(inter)
+    union = _box_area(a) + _box_area(b) - inter_area
+    return inter_area / union if union > 0 else 0.0
+
+
+def select_main_pose(poses: list[Pose], previous_box_px: np.ndarray | None) -> int:
+    """Index of the person to follow among ``poses`` (non-empty).
+
+    The one overlapping most with the previously followed person's box, when
+    any overlaps enough; otherwise the largest person in frame.
+    """
+    boxes = [person_box_px(p) for p in poses]
+    if previous_box_px is not None:
+        overlaps = [_iou(box, previous_box_px) for box in boxes]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] >= _MIN_FOLLOW_IOU:
+            return best
+    return int(np.argmax([_box_area(box) for box in boxes]))
+
+
+def _landmark_visibility(landmark: Any) -> float:
+    if landmark.visibility is not None:
+        return float(landmark.visibility)
+    if landmark.presence is not None:
+        return float(landmark.presence)
+    return 1.0
+
+
+def _to_pose(
+    landmarks: list[Any], world_landmarks: list[Any] | None, width_px: int, height_px: int
+) -> Pose:
+    """Convert MediaPipe normalized landmarks to a pixel :class:`Pose`.
+
+    Normalized x, y span the image edges (0 = left edge, 1 = right edge);
+    posecheck's pixel coordinates put pixel centres on integers (so that
+    ``Pose.mirrored`` maps x to ``w - 1 - x``), hence the half-pixel shift.
+    """
+    norm = np.array([[lm.x, lm.y] for lm in landmarks], dtype=np.float64)
+    xy_px = norm * np.array([width_px, height_px], dtype=np.float64) - 0.5
+    visibility = np.array([_landmark_visibility(lm) for lm in landmarks], dtype=np.float64)
+    world_m = None
+    if world_landmarks is not None and len(world_landmarks) == NUM_LANDMARKS:
+        world_m = np.array([[lm.x, lm.y, lm.z] for lm in world_landmarks], dtype=np.float64)
+    return Pose(xy_px, visibility, (width_px, height_px), world_m)
+
+
+def _check_frame(frame_rgb: np.ndarray) -> np.ndarray:
+    if not isinstance(frame_rgb, np.ndarray) or frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
+        shape = getattr(frame_rgb, "shape", None)
+        raise ValueError(f"expected an RGB frame of shape (H, W, 3), got shape {shape}")
+    if frame_rgb.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 frame, got {frame_rgb.dtype}")
+    return np.ascontiguousarray(frame_rgb)
+
+
+class PoseEstimator:
+    """MediaPipe PoseLandmarker for one stream (video, webcam) or a set of stills.
+
+    ``mode="video"`` tracks across frames and needs increasing timestamps;
+    ``mode="image"`` treats every frame on its own. Asks MediaPipe for up to
+    ``settings.num_poses`` people and follows one (see :func:`select_main_pose`);
+    ``multi_person_frames`` counts frames where more than one was seen.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | ResolvedModel = DEFAULT_VARIANT,
+        *,
+        mode: str = "video",
+        settings: EstimatorSettings | None = None,
+        cache_dir: Path | str | None = None,
+        allow_download: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if mode not in ("video", "image"):
+            raise ValueError(f"mode must be 'video' or 'image', got {mode!r}")
+        self.model = (
+            model
+            if isinstance(model, ResolvedModel)
+            else resolve_model(
+                model, cache_dir=cache_dir, allow_download=allow_download, progress=progress
+            )
+        )
+        self.mode = mode
+        self.settings = settings or EstimatorSettings()
+        running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model.path)),
+            running_mode=running_mode,
+            num_poses=self.settings.num_poses,
+            min_pose_detection_confidence=self.settings.min_pose_detection_confidence,
+            min_pose_presence_confidence=self.settings.min_pose_presence_confidence,
+            min_tracking_confidence=self.settings.min_tracking_confidence,
+            output_segmentation_masks=False,
+        )
+        self._landmarker: vision.PoseLandmarker | None = vision.PoseLandmarker.create_from_options(
+            options
+        )
+        self._last_timestamp_ms: int | None = None
+        self._followed_box_px: np.ndarray | None = None
+        self._followed_at_ms: int | None = None
+        self.frames_processed = 0
+        self.frames_with_person = 0
+        self.multi_person_frames = 0
+        self.max_people_seen = 0
+        self.last_people_count = 0
+        logger.debug("pose landmarker ready: %s (%s mode)", self.model.model_id, mode)
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the landmarker; safe to call twice."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def _next_timestamp_ms(self, timestamp_ms: int) -> int:
+        timestamp_ms = int(timestamp_ms)
+        if self._last_timestamp_ms is not None and timestamp_ms <= self._last_timestamp_ms:
+            logger.debug(
+                "timestamp %d ms not after %d ms; bumped", timestamp_ms, self._last_timestamp_ms
+            )
+            timestamp_ms = self._last_timestamp_ms + 1
+        self._last_timestamp_ms = timestamp_ms
+        return timestamp_ms
+
+    def estimate_all(self, frame_rgb: np.ndarray, timestamp_ms: int | None = None) -> list[Pose]:
+        """Everyone MediaPipe found (up to ``num_poses``), in its order.
+
+        In video mode ``timestamp_ms`` is required; a timestamp not after the
+        previous one is bumped to previous + 1 ms. This does not update the
+        followed person or the counters; :meth:`estimate` does.
+        """
+        if self._landmarker is None:
+            raise RuntimeError("the estimator is closed")
+        frame = _check_frame(frame_rgb)
+        height_px, width_px = frame.shape[:2]
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
+        if self.mode == "video":
+            if timestamp_ms is None:
+                raise ValueError("video mode needs a timestamp_ms for every frame")
+            result = self._landmarker.detect_for_video(image, self._next_timestamp_ms(timestamp_ms))
+        else:
+            result = self._landmarker.detect(image)
+        worlds = result.pose_world_landmarks or []
+        return [
+            _to_pose(lms, worlds[i] if i < len(worlds) else None, width_px, height_px)
+            for i, lms in enumerate(result.pose_landmarks or [])
+            if len(lms) == NUM_LANDMARKS
+        ]
+
+    def estimate(self, frame_rgb: np.ndarray, timestamp_ms: int = 0) -> Pose | None:
+        """The followed person's pose in this frame, or None when nobody is seen."""
+        poses = self.estimate_all(frame_rgb, timestamp_ms if self.mode == "video" else None)
+        now_ms = self._last_timestamp_ms if self.mode == "video" else None
+        self.frames_processed += 1
+        self.last_people_count = len(poses)
+        self.max_people_seen = max(self.max_people_seen, len(poses))
+        if len(poses) > 1:
+            self.multi_person_frames += 1
+        if self.mode == "image" or (
+            now_ms is not None
+            and self._followed_at_ms is not None
+            and now_ms - self._followed_at_ms > _FOLLOW_TIMEOUT_MS
+        ):
+            self._followed_box_px = None
+        if not poses:
+            return None
+        chosen = poses[select_main_pose(poses, self._followed_box_px)]
+        self._followed_box_px = person_box_px(chosen)
+        self._followed_at_ms = now_ms
+        self.frames_with_person += 1
+        return chosen
+
+    def people_note(self) -> str | None:
+        """A sentence for the user when more than one person was seen, else None."""
+        if self.multi_person_frames == 0:
+            return None
+        return (
+            f"Up to {self.max_people_seen} people in frame ({self.multi_person_frames} of "
+            f"{self.frames_processed} frames); following the largest person and staying "
+            "with them."
+        )
+
+
+def estimate_image(
+    image_rgb: np.ndarray,
+    model: str | Path | ResolvedModel = DEFAULT_VARIANT,
+    *,
+    settings: EstimatorSettings | None = None,
+    cache_dir: Path | str | None = None,
+) -> Pose | None:
+    """One-off estimate on a still image (creates and closes a landmarker)."""
+    with PoseEstimator(model, mode="image", settings=settings, cache_dir=cache_dir) as est:
+        return est.estimate(image_rgb)

@@ -1,0 +1,136 @@
+"""Turn a :class:`~posecheck.pose.Pose` and a check's measure into a number.
+
+A measure is unknown (``None``) when any landmark it needs is not visible
+enough or lies outside the image: an unseen knee is "can't see your knee",
+never "knee angle 0".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from posecheck import geometry
+from posecheck.pose import LANDMARK_INDEX, Pose
+from posecheck.reference import Measure
+
+# Landmarks used to tell which side faces the camera, and which way the person faces.
+_BODY_PARTS = ("shoulder", "hip", "knee", "ankle", "elbow", "wrist")
+
+
+@dataclass(frozen=True)
+class SideContext:
+    """Per-frame choices that resolve unsided point names."""
+
+    facing: str  # "left" or "right": the side nearer the camera
+    active: str | None = None  # the working side, where the stretch has one
+    facing_x: float = 1.0  # +1 the person faces image-right, -1 image-left
+
+
+@dataclass(frozen=True)
+class MeasureValue:
+    value: float | None
+    landmarks: tuple[str, ...]  # the (sided) landmark names used, for drawing
+    missing: tuple[str, ...] = ()  # landmarks not visible enough
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def resolve_side(side: str, ctx: SideContext) -> str | None:
+    """"left", "right", or "mid" for a check's side setting; None if unknowable."""
+    if side in ("left", "right", "mid"):
+        return side
+    if side == "facing":
+        return ctx.facing
+    if side == "far":
+        return _other(ctx.facing)
+    if ctx.active is None:
+        return None
+    return ctx.active if side == "active" else _other(ctx.active)
+
+
+def names_for(point: str, side: str) -> tuple[str, ...]:
+    """Landmark names behind a point: one name, or a left/right pair for 'mid'."""
+    if point in LANDMARK_INDEX:
+        return (point,)
+    if side == "mid":
+        return (f"left_{point}", f"right_{point}")
+    return (f"{side}_{point}",)
+
+
+def is_visible(pose: Pose, name: str, min_visibility: float) -> bool:
+    i = LANDMARK_INDEX[name]
+    x, y = pose.xy_px[i]
+    w, h = pose.image_size
+    inside = -0.02 * w <= x <= 1.02 * w and -0.02 * h <= y <= 1.02 * h
+    return bool(inside and pose.visibility[i] >= min_visibility)
+
+
+def torso_length_px(pose: Pose) -> float:
+    """Shoulder-midpoint to hip-midpoint distance, the body's own length scale."""
+    sh = (pose.point("left_shoulder") + pose.point("right_shoulder")) / 2
+    hp = (pose.point("left_hip") + pose.point("right_hip")) / 2
+    return max(geometry.distance_px(sh, hp), 1e-6)
+
+
+def facing_side(pose: Pose, previous: str | None = None, margin: float = 0.1) -> str:
+    """The side nearer the camera, kept unless the other side is clearly nearer.
+
+    Uses the world landmarks' depth when present (smaller z is nearer the
+    camera), else visibility.
+    """
+    left = [LANDMARK_INDEX[f"left_{p}"] for p in _BODY_PARTS]
+    right = [LANDMARK_INDEX[f"right_{p}"] for p in _BODY_PARTS]
+    if pose.world_m is not None:
+        # Depth difference in metres, scaled so ~0.1 m plays the role of the margin.
+        score = float(np.mean(pose.world_m[right, 2]) - np.mean(pose.world_m[left, 2]))
+    else:
+        score = float(np.mean(pose.visibility[left]) - np.mean(pose.visibility[right]))
+    # score > 0 means the left side is nearer / more visible.
+    if previous is not None and abs(score) < margin:
+        return previous
+    return "left" if score >= 0 else "right"
+
+
+def facing_direction_x(pose: Pose, side: str) -> float:
+    """+1 if the person faces image-right, -1 if image-left (side view).
+
+    The nose sits ahead of the ears; the toes ahead of the heels back this up.
+    """
+    ear = (pose.point("left_ear") + pose.point("right_ear")) / 2
+    votes = float(pose.point("nose")[0] - ear[0])
+    foot = pose.point(f"{side}_foot_index")[0] - pose.point(f"{side}_heel")[0]
+    torso = torso_length_px(pose)
+    if abs(votes) < 0.05 * torso:
+        votes = float(foot)
+    return 1.0 if votes >= 0 else -1.0
+
+
+def compute(pose: Pose, measure: Measure, ctx: SideContext, min_visibility: float) -> MeasureValue:
+    """The measure's value on this pose, or unknown with the landmarks that were missing."""
+    side = resolve_side(measure.side, ctx)
+    if side is None:
+        return MeasureValue(None, ())
+    groups = [names_for(p, side) for p in measure.points]
+    names = tuple(n for g in groups for n in g)
+    missing = tuple(n for n in names if not is_visible(pose, n, min_visibility))
+    if missing:
+        return MeasureValue(None, names, missing)
+    pts = [np.mean([pose.point(n) for n in g], axis=0) for g in groups]
+    if measure.kind == "angle":
+        value = geometry.joint_angle_deg(*pts)
+    elif measure.kind == "inclination":
+        value = geometry.inclination_deg(pts[0], pts[1], measure.reference)
+    elif measure.kind == "elevation":
+        value = geometry.elevation_deg(pts[0], pts[1])
+    elif measure.kind == "lean":
+        sign = 1.0 if measure.toward == "back" else -1.0
+        value = sign * geometry.lean_deg(pts[0], pts[1], ctx.facing_x)
+    elif measure.kind == "height":
+        value = geometry.height_above_line_pct(pts[0], pts[1], pts[2], torso_length_px(pose))
+    else:  # pragma: no cover - the loader refuses other kinds
+        raise ValueError(f"unknown measure kind {measure.kind}")
+    return MeasureValue(value, names)

@@ -1,0 +1,514 @@
+"""Reading images, videos and webcams, and writing browser-playable MP4s.
+
+No MediaPipe here. Frames are numpy RGB uint8 arrays (height, width, 3),
+upright (container rotation metadata and EXIF orientation applied), with
+timestamps in seconds taken from the container's presentation timestamps
+(PTS), counted from the stream's first timestamp.
+
+Video decoding uses PyAV (FFmpeg) with threaded decoding; scaling and the
+RGB conversion happen in FFmpeg's swscale, which is faster than resizing in
+numpy. Broken inputs raise :class:`VideoError` / :class:`ImageError` naming
+the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple
+
+import av
+import cv2
+import numpy as np
+
+from posecheck.errors import PosecheckError
+
+logger = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS: frozenset[str] = frozenset(
+    {".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".3gp"}
+)
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+)
+# Analysis size that keeps the pose model fast without losing accuracy.
+DEFAULT_ANALYSIS_MAX_SIDE_PX = 1280
+
+
+class MediaError(PosecheckError):
+    """An input image or video cannot be used."""
+
+
+class VideoError(MediaError):
+    """A video file or camera cannot be opened or decoded."""
+
+
+class ImageError(MediaError):
+    """An image file cannot be read."""
+
+
+class Frame(NamedTuple):
+    """One decoded frame: upright RGB uint8 pixels and its time in seconds."""
+
+    rgb: np.ndarray
+    timestamp_s: float
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file's container says about its video stream.
+
+    ``width_px``/``height_px`` are the upright display size (rotation
+    applied); ``coded_*`` are as stored. ``fps`` is the average frame rate as
+    a float (29.97 stays 29.97); ``None`` means the container does not say.
+    ``rotation_deg`` is the counter-clockwise rotation applied to frames.
+    """
+
+    path: Path
+    width_px: int
+    height_px: int
+    coded_width_px: int
+    coded_height_px: int
+    fps: float | None
+    frame_count: int | None
+    duration_s: float | None
+    rotation_deg: int
+    codec: str
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        return (self.width_px, self.height_px)
+
+
+def scaled_size(width_px: int, height_px: int, max_side_px: int | None) -> tuple[int, int]:
+    """(width, height) shrunk so the longer side is at most ``max_side_px``.
+
+    Never enlarges; keeps the aspect ratio; ``None`` keeps the size.
+    """
+    if max_side_px is None or max(width_px, height_px) <= max_side_px:
+        return width_px, height_px
+    factor = max_side_px / max(width_px, height_px)
+    return max(1, round(width_px * factor)), max(1, round(height_px * factor))
+
+
+def _resize_rgb(frame: np.ndarray, max_side_px: int | None) -> np.ndarray:
+    h, w = frame.shape[:2]
+    new_w, new_h = scaled_size(w, h, max_side_px)
+    if (new_w, new_h) == (w, h):
+        return frame
+    return cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA)
+
+
+def read_image_rgb(path: Path | str, *, max_side_px: int | None = None) -> np.ndarray:
+    """Read an image file as upright RGB uint8 (EXIF orientation applied).
+
+    OpenCV's ``imread`` applies the EXIF orientation tag for ``IMREAD_COLOR``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"image file not found: {path}")
+    if path.stat().st_size == 0:
+        raise ImageError(f"image file is empty: {path}")
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageError(f"not a readable image (unknown format or corrupt): {path}")
+    return _resize_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side_px)
+
+
+def _rotation_of(frame: av.VideoFrame) -> int:
+    """The frame's display rotation, counter-clockwise degrees in {0, 90, 180, 270}."""
+    rotation = frame.rotation
+    return round(rotation / 90.0) % 4 * 90 if rotation else 0
+
+
+def _open_container(path: Path) -> av.container.InputContainer:
+    if not path.exists():
+        raise VideoError(f"video file not found: {path}")
+    if not path.is_file():
+        raise VideoError(f"not a file: {path}")
+    if path.stat().st_size == 0:
+        raise VideoError(f"video file is empty: {path}")
+    try:
+        container = av.open(str(path), mode="r")
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise VideoError(
+            f"not a readable video (unknown format or corrupt): {path}: {exc}"
+        ) from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"no video stream in {path}")
+    return container
+
+
+def _check_complete(path: Path, stream: av.video.stream.VideoStream) -> None:
+    """Raise when the container's sample index points past the end of the file."""
+    try:
+        entries = stream.index_entries
+        end_byte = max((entry.pos + entry.size for entry in entries), default=None)
+    except (AttributeError, av.error.FFmpegError):
+        return
+    size = path.stat().st_size
+    if end_byte is not None and end_byte > size:
+        raise VideoError(
+            f"video file is truncated: {path} ({size} bytes, its index expects {end_byte})"
+        )
+
+
+def _stream_info(path: Path, stream: av.video.stream.VideoStream) -> VideoInfo:
+    ctx = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else None
+    duration_s: float | None = None
+    if stream.duration is not None and stream.time_base is not None:
+        duration_s = float(stream.duration * stream.time_base)
+    elif stream.container.duration is not None:
+        duration_s = stream.container.duration / av.time_base
+    frame_count = int(stream.frames) if stream.frames else None
+    return VideoInfo(
+        path=path,
+        width_px=ctx.width,
+        height_px=ctx.height,
+        coded_width_px=ctx.width,
+        coded_height_px=ctx.height,
+        fps=fps,
+        frame_count=frame_count,
+        duration_s=duration_s,
+        rotation_deg=0,
+        codec=ctx.name,
+    )
+
+
+def probe_video(path: Path | str) -> VideoInfo:
+    """Read a video's metadata (size, fps, frame count, duration, rotation).
+
+    Decodes the first frame to learn the display rotation, which FFmpeg
+    attaches to frames rather than to the stream.
+    """
+    path = Path(path)
+    container = _open_container(path)
+    try:
+        stream = container.streams.video[0]
+        _check_complete(path, stream)
+        info = _stream_info(path, stream)
+        rotation = 0
+        try:
+            for frame in container.decode(stream):
+                rotation = _rotation_of(frame)
+                break
+            else:
+                raise VideoError(f"no decodable frames in {path}")
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"cannot decode {path}: {exc}") from exc
+    finally:
+        container.close()
+    if rotation in (90, 270):
+        return _with_rotation(info, rotation, swap=True)
+    return _with_rotation(info, rotation, swap=False)
+
+
+def _with_rotation(info: VideoInfo, rotation: int, *, swap: bool) -> VideoInfo:
+    width, height = info.coded_width_px, info.coded_height_px
+    if swap:
+        width, height = height, width
+    return VideoInfo(
+        path=info.path,
+        width_px=width,
+        height_px=height,
+        coded_width_px=info.coded_width_px,
+        coded_height_px=info.coded_height_px,
+        fps=info.fps,
+        frame_count=info.frame_count,
+        duration_s=info.duration_s,
+        rotation_deg=rotation,
+        codec=info.codec,
+    )
+
+
+def _upright_rgb(frame: av.VideoFrame, max_side_px: int | None) -> np.ndarray:
+    """Convert (and shrink) in swscale, then rotate to upright in numpy."""
+    rotation = _rotation_of(frame)
+    coded_w, coded_h = frame.width, frame.height
+    if rotation in (90, 270):
+        disp_w, disp_h = scaled_size(coded_h, coded_w, max_side_px)
+        out_w, out_h = disp_h, disp_w
+    else:
+        out_w, out_h = scaled_size(coded_w, coded_h, max_side_px)
+    if (out_w, out_h) != (coded_w, coded_h):
+        rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h, interpolation="AREA")
+    else:
+        rgb = frame.to_ndarray(format="rgb24")
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
+    return rgb
+
+
+def iter_video_frames(
+    path: Path | str,
+    *,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    max_side_px: int | None = None,
+) -> Iterator[Frame]:
+    """Yield upright RGB frames of a video file with PTS-based timestamps.
+
+    ``start_s``/``end_s`` (seconds from the stream start, end exclusive)
+    select a range; the reader seeks to the keyframe before ``start_s`` and
+    drops earlier frames. ``max_side_px`` shrinks frames (never enlarges).
+    Raises :class:`VideoError` for missing/empty/corrupt files, and at the
+    end when the file turns out truncated (fewer frames than it declares).
+    """
+    path = Path(path)
+    if start_s is not None and end_s is not None and end_s <= start_s:
+        raise ValueError(f"end_s ({end_s}) must be after start_s ({start_s})")
+    container = _open_container(path)
+    try:
+        stream = container.streams.video[0]
+        _check_complete(path, stream)
+        info = _stream_info(path, stream)
+        stream.thread_type = "AUTO"
+        time_base = stream.time_base
+        start_pts = stream.start_time or 0
+        if start_s is not None and start_s > 0:
+            target = start_pts + int(start_s / time_base)
+            container.seek(target, stream=stream, backward=True, any_frame=False)
+        last_t: float | None = None
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    logger.warning("%s: frame without a timestamp skipped", path)
+                    continue
+                t_s = float((frame.pts - start_pts) * time_base)
+                if start_s is not None and t_s < start_s:
+                    continue
+                if end_s is not None and t_s >= end_s:
+                    break
+                if last_t is not None and t_s <= last_t:
+                    logger.debug("%s: non-increasing timestamp %.4f s dropped", path, t_s)
+                    continue
+                last_t = t_s
+                yield Frame(_upright_rgb(frame, max_side_px), t_s)
+        except av.error.FFmpegError as exc:
+            raise VideoError(f"cannot decode {path} after {last_t} s: {exc}") from exc
+        _check_reached_end(path, info, last_t, start_s, end_s)
+    finally:
+        container.close()
+
+
+def _check_reached_end(
+    path: Path,
+    info: VideoInfo,
+    last_t: float | None,
+    start_s: float | None,
+    end_s: float | None,
+) -> None:
+    """Raise when decoding stopped well before where the container says frames run."""
+    if last_t is None:
+        if start_s is not None and info.duration_s is not None and start_s >= info.duration_s:
+            raise VideoError(f"start {start_s} s is past the end of {path} ({info.duration_s} s)")
+        raise VideoError(f"no decodable frames in {path}")
+    if info.duration_s is None or info.fps is None:
+        return
+    expected_last_s = info.duration_s - 1.0 / info.fps
+    if end_s is not None:
+        expected_last_s = min(expected_last_s, end_s - 1.0 / info.fps)
+    if last_t < expected_last_s - 3.0 / info.fps:
+        raise VideoError(
+            f"video file is truncated or corrupt: {path} ends at {last_t:.2f} s, "
+            f"its header says {info.duration_s:.2f} s"
+        )
+
+
+class VideoReader:
+    """A video file as a context-managed, re-iterable source of :class:`Frame`."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        start_s: float | None = None,
+        end_s: float | None = None,
+        max_side_px: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.info = probe_video(self.path)
+        self.start_s = start_s
+        self.end_s = end_s
+        self.max_side_px = max_side_px
+
+    @property
+    def frame_size_px(self) -> tuple[int, int]:
+        """(width, height) of the frames this reader yields."""
+        return scaled_size(self.info.width_px, self.info.height_px, self.max_side_px)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter_video_frames(
+            self.path, start_s=self.start_s, end_s=self.end_s, max_side_px=self.max_side_px
+        )
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+def iter_webcam_frames(
+    index: int = 0,
+    *,
+    max_side_px: int | None = None,
+    max_frames: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Frame]:
+    """Yield RGB frames from a webcam (``cv2.VideoCapture(index)``).
+
+    Timestamps are seconds since the first frame by ``clock`` (cameras give
+    no reliable PTS through OpenCV). Frames are not mirrored. Raises
+    :class:`VideoError` when the camera cannot be opened or stops delivering.
+    """
+    capture = cv2.VideoCapture(int(index))
+    if not capture.isOpened():
+        capture.release()
+        raise VideoError(f"cannot open webcam {index} (is a camera connected and free?)")
+    t0: float | None = None
+    count = 0
+    try:
+        while max_frames is None or count < max_frames:
+            ok, bgr = capture.read()
+            if not ok or bgr is None:
+                raise VideoError(f"webcam {index} stopped delivering frames")
+            now = clock()
+            if t0 is None:
+                t0 = now
+            count += 1
+            yield Frame(_resize_rgb(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side_px), now - t0)
+    finally:
+        capture.release()
+
+
+def is_video_path(path: Path | str) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def is_image_path(path: Path | str) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+class Mp4Writer:
+    """Write RGB frames to a browser-playable H.264 MP4 (libx264, yuv420p, faststart).
+
+    Give either ``fps`` (frames are spaced evenly) or per-frame timestamps to
+    :meth:`write` (variable frame rate, timestamps kept to the millisecond).
+    Frame sizes must stay constant; odd sizes are padded by one pixel,
+    because yuv420p needs even dimensions. The file is written to a temp
+    name and renamed on :meth:`close`, so a crash leaves no half-written MP4.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        fps: float | None = None,
+        crf: int = 23,
+        preset: str = "veryfast",
+    ) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self._crf = crf
+        self._preset = preset
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp_path = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.video.stream.VideoStream | None = None
+        self._size: tuple[int, int] | None = None
+        self._last_pts: int | None = None
+        self.frames_written = 0
+
+    def _open(self, width_px: int, height_px: int) -> None:
+        container = av.open(
+            str(self._tmp_path), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
+        rate = Fraction(self.fps).limit_denominator(1001) if self.fps else Fraction(30)
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width = width_px + width_px % 2
+        stream.height = height_px + height_px % 2
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000) if self.fps is None else 1 / rate
+        stream.options = {"crf": str(self._crf), "preset": self._preset}
+        self._container, self._stream = container, stream
+        self._size = (width_px, height_px)
+
+    def write(self, frame_rgb: np.ndarray, timestamp_s: float | None = None) -> None:
+        """Append one RGB uint8 frame; ``timestamp_s`` is required without ``fps``."""
+        if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3 or frame_rgb.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 frame (H, W, 3), got {frame_rgb.shape}")
+        height_px, width_px = frame_rgb.shape[:2]
+        if self._container is None:
+            self._open(width_px, height_px)
+        if (width_px, height_px) != self._size:
+            raise ValueError(f"frame size {(width_px, height_px)} differs from {self._size}")
+        assert self._stream is not None and self._container is not None
+        if width_px % 2 or height_px % 2:
+            frame_rgb = np.pad(
+                frame_rgb, ((0, height_px % 2), (0, width_px % 2), (0, 0)), mode="edge"
+            )
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_rgb), format="rgb24")
+        if self.fps is None:
+            if timestamp_s is None:
+                raise ValueError("timestamp_s is required when the writer has no fixed fps")
+            pts = round(timestamp_s * 1000)
+            frame.time_base = Fraction(1, 1000)
+        else:
+            pts = self.frames_written
+            frame.time_base = self._stream.codec_context.time_base
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1
+        frame.pts = pts
+        self._last_pts = pts
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush the encoder and move the finished file into place."""
+        if self._container is None:
+            return
+        assert self._stream is not None
+        try:
+            for packet in self._stream.encode(None):
+                self._container.mux(packet)
+        finally:
+            self._container.close()
+            self._container = None
+        os.replace(self._tmp_path, self.path)
+
+    def abort(self) -> None:
+        """Stop without producing a file."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+        self._tmp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
