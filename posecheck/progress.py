@@ -134,7 +134,7 @@ class ProgressTracker:
             and form != FormState.UNKNOWN
             and not self.resting(t_s)
             and self._hold_s == 0.0
-            and not self.alternate
+            and (not self.alternate or not any(self._sets.values()))
         ):
             self._side = side
         if not self.complete and not self.resting(t_s):
