@@ -31,7 +31,7 @@ class Status(enum.Enum):
 
 
 # Shoulder width over torso length: small side-on, large facing the camera.
-SIDE_VIEW_MAX_RATIO = 0.75
+SIDE_VIEW_MAX_RATIO = 0.6
 FRONT_VIEW_MIN_RATIO = 0.3
 SIDE_SWITCH_MARGIN_DEG = 10.0
 # How long a relative check watches the resting position before judging.
@@ -94,9 +94,7 @@ class StretchChecker:
         sides: tuple[str, ...] = ("",)
         if self.dosage.per_side:
             sides = ("left", "right") if stretch.sides is not None else ("first", "second")
-        self.progress = ProgressTracker(
-            self.dosage, sides=sides, grace_s=grace_s, alternate=self.dosage.alternate
-        )
+        self.progress = ProgressTracker(self.dosage, sides=sides, grace_s=grace_s)
 
     # ------------------------------------------------------------ per-frame parts
     def _choose_active(self, pose: Pose, ctx: SideContext) -> str | None:

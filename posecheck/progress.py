@@ -58,7 +58,6 @@ class ProgressTracker:
     sides: tuple[str, ...] = ("",)
     grace_s: float = 1.0
     reset_after_s: float = 3.0
-    alternate: bool = False
     _t_s: float | None = None
     _hold_s: float = 0.0
     _hold_start_s: float | None = None
@@ -89,7 +88,7 @@ class ProgressTracker:
         open_sides = [s for s in self.sides if self._sets[s] < self.dosage.sets]
         if not open_sides:
             return self._side
-        if self.alternate and len(open_sides) > 1:
+        if self.dosage.alternate and len(open_sides) > 1:
             i = self.sides.index(self._side)
             return self.sides[(i + 1) % len(self.sides)]
         return self._side if self._side in open_sides else open_sides[0]
@@ -134,7 +133,7 @@ class ProgressTracker:
             and form != FormState.UNKNOWN
             and not self.resting(t_s)
             and self._hold_s == 0.0
-            and (not self.alternate or not any(self._sets.values()))
+            and (not self.dosage.alternate or not any(self._sets.values()))
         ):
             self._side = side
         if not self.complete and not self.resting(t_s):
@@ -147,7 +146,7 @@ class ProgressTracker:
     def _update_hold(self, t_s: float, dt: float, form: FormState, side: str | None) -> None:
         wrong_side = bool(side) and side != self._side
         if form == FormState.GOOD and not wrong_side:
-            if self._hold_s == 0.0:
+            if self._hold_start_s is None:
                 self._hold_start_s = t_s
                 self.events.append("hold_started")
             self._hold_s += dt if self._last_good_s is not None else 0.0
@@ -164,12 +163,14 @@ class ProgressTracker:
                 self._out_since_s = self._out_since_s if self._out_since_s is not None else t_s
                 if t_s - self._out_since_s > self.reset_after_s and self._hold_s > 0:
                     self._hold_s = 0.0
+                    self._hold_start_s = None
                     self.events.append("hold_reset")
         if self._hold_s >= self.dosage.hold_s:
             start = self._hold_start_s if self._hold_start_s is not None else t_s
             self._holds.append((self._side, start, self._hold_s))
             self.events.append("hold_done")
             self._hold_s = 0.0
+            self._hold_start_s = None
             self._last_good_s = None
             self._finish_set(t_s)
 

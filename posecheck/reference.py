@@ -203,6 +203,12 @@ class _Reader:
                 raise self.fail(f"{key}[{i}]", "must be a non-empty string")
         return tuple(value)
 
+    def expect(self, *keys: str) -> None:
+        """Refuse unknown keys up front, so a misspelling is named as one."""
+        for key in self.table:
+            if key not in keys:
+                raise self.fail(key, f"unknown key{_closest(key, keys)}")
+
     def finish(self) -> None:
         for key in self.table:
             if key not in self.seen:
@@ -243,7 +249,15 @@ def _measure(r: _Reader, default_side: str) -> Measure:
     return Measure(kind, points, side, reference, toward)
 
 
+CHECK_KEYS = ("id", "label", "role", "measure", "points", "side", "reference", "toward", "min",
+              "max", "cue_low", "cue_high", "priority", "required", "hysteresis", "relative")
+DOSAGE_KEYS = ("kind", "sets", "hold_s", "reps", "rest_s", "per_side", "alternate", "label")
+TOP_KEYS = ("id", "name", "summary", "view", "setup", "visible", "instructions", "safety",
+            "dosage", "phases", "checks", "reps", "sides", "min_visibility")
+
+
 def _check(r: _Reader, default_side: str) -> Check:
+    r.expect(*CHECK_KEYS)
     check_id = r.text("id")
     measure = _measure(r, default_side)
     low = r.get("min", float, None)
@@ -295,6 +309,7 @@ def _check(r: _Reader, default_side: str) -> Check:
 
 
 def _dosage(r: _Reader) -> Dosage:
+    r.expect(*DOSAGE_KEYS)
     kind = r.choice("kind", DOSAGE_KINDS)
     sets = r.get("sets", int, 1)
     if sets < 1:
@@ -325,6 +340,7 @@ def _dosage(r: _Reader) -> Dosage:
 def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
     """Validate a parsed reference file and build its :class:`Stretch`."""
     r = _Reader(path, "", dict(data))
+    r.expect(*TOP_KEYS)
     stretch_id = r.text("id")
     view = r.choice("view", VIEWS)
     default_side = "facing" if view == "side" else "mid"

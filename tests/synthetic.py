@@ -122,9 +122,9 @@ class FrontPose:
     def build(self) -> Pose:
         xy = np.zeros((NUM_LANDMARKS, 2))
         vis = np.full(NUM_LANDMARKS, 0.98)
-        hip_mid = np.array([640.0, 560.0])
-        shoulder_mid = _step(hip_mid, 90 - self.trunk_lean, 230)
-        half_sh, half_hip = 85.0, 60.0
+        hip_mid = np.array([640.0, 340.0])
+        shoulder_mid = _step(hip_mid, 90 - self.trunk_lean, 200)
+        half_sh, half_hip = 80.0, 55.0
         tilt = math.radians(self.shoulder_tilt)
         # The person's left appears on image-right when facing the camera.
         for side, sign, abduction, elbow_angle in (
