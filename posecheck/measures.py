@@ -17,6 +17,7 @@ from posecheck.reference import Measure
 
 # Landmarks used to tell which side faces the camera, and which way the person faces.
 _BODY_PARTS = ("shoulder", "hip", "knee", "ankle", "elbow", "wrist")
+EDGE_MARGIN = 0.06
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ def is_visible(pose: Pose, name: str, min_visibility: float) -> bool:
     i = LANDMARK_INDEX[name]
     x, y = pose.xy_px[i]
     w, h = pose.image_size
-    inside = -0.02 * w <= x <= 1.02 * w and -0.02 * h <= y <= 1.02 * h
+    # A landmark a little past the edge (a foot at the bottom of a photo) is
+    # still usable when the model is confident enough about it.
+    m = EDGE_MARGIN
+    inside = -m * w <= x <= (1 + m) * w and -m * h <= y <= (1 + m) * h
     return bool(inside and pose.visibility[i] >= min_visibility)
 
 
@@ -77,19 +81,18 @@ def torso_length_px(pose: Pose) -> float:
 
 
 def facing_side(pose: Pose, previous: str | None = None, margin: float = 0.1) -> str:
-    """The side nearer the camera, kept unless the other side is clearly nearer.
+    """The side the camera sees best, kept unless the other side is clearly better.
 
-    Uses the world landmarks' depth when present (smaller z is nearer the
-    camera), else visibility.
+    Visibility decides (it is what the checks need); the world landmarks'
+    depth (smaller z is nearer the camera) breaks near-ties.
     """
     left = [LANDMARK_INDEX[f"left_{p}"] for p in _BODY_PARTS]
     right = [LANDMARK_INDEX[f"right_{p}"] for p in _BODY_PARTS]
-    if pose.world_m is not None:
-        # Depth difference in metres, scaled so ~0.1 m plays the role of the margin.
-        score = float(np.mean(pose.world_m[right, 2]) - np.mean(pose.world_m[left, 2]))
-    else:
-        score = float(np.mean(pose.visibility[left]) - np.mean(pose.visibility[right]))
-    # score > 0 means the left side is nearer / more visible.
+    score = float(np.mean(pose.visibility[left]) - np.mean(pose.visibility[right]))
+    if abs(score) < margin and pose.world_m is not None:
+        depth = float(np.mean(pose.world_m[right, 2]) - np.mean(pose.world_m[left, 2]))
+        score = margin * float(np.tanh(depth / 0.1))
+    # score > 0 means the left side is better seen.
     if previous is not None and abs(score) < margin:
         return previous
     return "left" if score >= 0 else "right"
