@@ -348,9 +348,9 @@ FAULTS: list[tuple[str, str, Pose, str, str]] = [
     ),
     (
         "double_knee_to_chest",
-        "one knee down",
-        DOUBLE_KNEE.with_far(thigh=180, shin=180).build(),
-        "both_knees",
+        "knees not pulled in",
+        DOUBLE_KNEE.with_near(thigh=85).build(),
+        "knees_pulled",
         "too_high",
     ),
     (
