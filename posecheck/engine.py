@@ -53,7 +53,9 @@ class FrameResult:
 
     @property
     def in_position(self) -> bool:
-        return self.status in (Status.GOOD, Status.ADJUST)
+        """Every required position check met (the person is in the stretch)."""
+        position = [r for r in self.checks if r.check.role == "position" and r.check.required]
+        return bool(position) and all(r.verdict == Verdict.OK for r in position)
 
     def result(self, check_id: str) -> CheckResult:
         for r in self.checks:

@@ -42,7 +42,10 @@ def _frame_matches(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[boo
         return False, 0.0
     met = sum(r.verdict == Verdict.OK for r in known) / len(results)
     required = [r for r in results if r.check.required and not r.check.relative]
-    required_ok = all(r.verdict == Verdict.OK for r in required)
+    # Optional checks may be unseen, but one that is seen and fails rules the frame out.
+    required_ok = all(r.verdict == Verdict.OK for r in required) and not any(
+        r.verdict.is_fault for r in results if not r.check.relative
+    )
     enough_seen = len(known) >= 0.6 * len(results)
     return required_ok and enough_seen and checker._view_ok(pose), met
 
