@@ -175,9 +175,9 @@ class StretchChecker:
             return None  # unknown: neither in nor out
         if r.verdict == Verdict.OK:
             self._rep_phase = "stretch"
-        elif r.check.min is not None and r.value <= reps.return_at:
-            self._rep_phase = "start"
-        elif r.check.max is not None and r.value >= reps.return_at:
+        elif (r.check.min is not None and r.value <= reps.return_at) or (
+            r.check.max is not None and r.value >= reps.return_at
+        ):
             self._rep_phase = "start"
         else:
             return None  # between the thresholds: wobble here changes nothing

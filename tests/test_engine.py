@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -162,7 +163,7 @@ def test_engine_verdict_steady_on_jittery_landmarks() -> None:
         pose = base.build()
         noisy = dataclasses.replace(pose, xy_px=pose.xy_px + rng.normal(0, 1.5, pose.xy_px.shape))
         seen.append(checker.update(noisy, i / 30).result("lean_back").verdict)
-    flips = sum(a != b for a, b in zip(seen, seen[1:], strict=False))
+    flips = sum(a != b for a, b in itertools.pairwise(seen))
     assert flips <= 1
 
 
