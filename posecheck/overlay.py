@@ -8,12 +8,14 @@ repetition count bottom-left, set and side bottom-right, and a small
 shorter image side, so the same layout reads at 640x480, 1920x1080 and on
 portrait phone video.
 
-Colours follow the verdicts: green in range, red out of range, grey unknown.
+Colours follow the verdicts: green in range, red out of range, grey unknown;
+an optional check out of range (a tip that does not stop the timer) is amber.
 Unknown is never drawn red: an unseen joint is not a fault.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from posecheck.verdicts import CheckResult, Verdict
 # Colours are RGB (the frame is RGB).
 GREEN = (40, 200, 90)
 RED = (235, 55, 45)
+AMBER = (245, 170, 30)  # an optional check out of range: a tip, not a fault
 GREY = (150, 150, 150)
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
@@ -104,16 +107,14 @@ def _put_text(
 
 
 def _shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.6,
-           colour: tuple[int, int, int] = (20, 20, 20)) -> None:
-    """Darken a rectangle in place (semi-transparent panel); cheap: only the ROI is blended."""
+           grey: int = 20) -> None:
+    """Darken a rectangle in place (a semi-transparent panel); only the ROI is touched."""
     h, w = img.shape[:2]
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 <= x0 or y1 <= y0:
         return
     roi = img[y0:y1, x0:x1]
-    panel = np.empty_like(roi)
-    panel[:] = colour
-    cv2.addWeighted(panel, alpha, roi, 1.0 - alpha, 0.0, dst=roi)
+    cv2.convertScaleAbs(roi, dst=roi, alpha=1.0 - alpha, beta=grey * alpha)
 
 
 def _wrap(text: str, max_width_px: int, scale: float, thickness: int) -> list[str]:
@@ -196,7 +197,7 @@ def format_value(check: Check, value: float | None) -> str:
     """A check's value for display: "142 deg" style is written with a drawn degree ring."""
     if value is None:
         return "?"
-    shown = int(round(value)) or 0  # never "-0"
+    shown = int(np.rint(value))  # an int: never "-0"
     return f"{shown}%" if check.measure.unit == "%" else f"{shown}"
 
 
@@ -212,7 +213,14 @@ def _draw_skeleton(img: np.ndarray, pose: Pose, lay: _Layout) -> None:
 def _check_order(results: Iterable[CheckResult]) -> list[CheckResult]:
     """Unknown first, then OK, then faults: a fault's colour wins on a shared joint."""
     rank = {Verdict.UNKNOWN: 0, Verdict.OK: 1, Verdict.TOO_LOW: 2, Verdict.TOO_HIGH: 2}
-    return sorted(results, key=lambda r: rank[r.verdict])
+    return sorted(results, key=lambda r: (rank[r.verdict], r.check.required))
+
+
+def check_colour(r: CheckResult) -> tuple[int, int, int]:
+    """The colour a check is drawn in: amber for an optional check out of range."""
+    if r.verdict.is_fault and not r.check.required:
+        return AMBER
+    return VERDICT_COLOUR[r.verdict]
 
 
 def _draw_checks(img: np.ndarray, pose: Pose, results: Sequence[CheckResult],
@@ -221,9 +229,9 @@ def _draw_checks(img: np.ndarray, pose: Pose, results: Sequence[CheckResult],
     line_t = lay.px(4)
     radius = lay.px(6)
     for r in _check_order(results):
-        colour = VERDICT_COLOUR[r.verdict]
+        colour = check_colour(r)
         pts = [_group_point(pose, g) for g in _groups(r)]
-        for p, q in zip(pts, pts[1:], strict=False):
+        for p, q in itertools.pairwise(pts):
             if p is not None and q is not None:
                 cv2.line(img, p, q, colour, line_t, cv2.LINE_AA)
         for name in r.landmarks:
@@ -277,7 +285,7 @@ def _draw_value_labels(img: np.ndarray, pose: Pose, result: FrameResult, lay: _L
                 break
             by += box_h + lay.px(2)
         placed.append((bx, by, bx + box_w, by + box_h))
-        colour = VERDICT_COLOUR[r.verdict]
+        colour = check_colour(r)
         _shade(img, bx, by, bx + box_w, by + box_h, alpha=0.7)
         cv2.rectangle(img, (bx, by), (bx + box_w, by + box_h), colour, lay.px(1.5), cv2.LINE_AA)
         _put_text(img, text, (bx + pad, by + pad + th), scale, colour, thickness, outline=False)
@@ -305,7 +313,7 @@ def _draw_banner(img: np.ndarray, result: FrameResult, lay: _Layout) -> int:
     cv2.rectangle(img, (0, 0), (stripe, height), STATUS_COLOUR[result.status], -1)
     y = margin + th
     for line in lines:
-        _put_text(img, line, (stripe + margin, y), scale, WHITE, thickness)
+        _put_text(img, line, (stripe + margin, y), scale, WHITE, thickness, outline=False)
         y += line_h
     return height
 
@@ -372,20 +380,21 @@ def _draw_timer(img: np.ndarray, result: FrameResult, lay: _Layout, bottom_y: in
             cv2.ellipse(img, centre, (radius, radius), -90.0, 0.0, sweep, colour, ring_t,
                         cv2.LINE_AA)
         tx = centre[0] + radius + ring_t + margin
-        _put_text(img, label, (tx, centre[1] + th // 2), scale, WHITE, thickness)
+        _put_text(img, label, (tx, centre[1] + th // 2), scale, WHITE, thickness,
+                  outline=False)
         if state:
             small = 0.5 * lay.unit
             _put_text(img, state, (tx, centre[1] + th // 2 + lay.px(24)), small, GREY,
-                      lay.px(1))
+                      lay.px(1), outline=False)
     else:
         label = timer_text(progress)
-        tw, th, base = _text_size(label, scale, thickness)
+        tw, th, _ = _text_size(label, scale, thickness)
         bar_w = max(tw, lay.px(150))
         bar_h = lay.px(10)
         x0 = margin
         y_text = bottom_y - margin - bar_h - lay.px(8)
         _shade(img, 0, y_text - th - margin, x0 + bar_w + margin, bottom_y, alpha=0.55)
-        _put_text(img, label, (x0, y_text), scale, WHITE, thickness)
+        _put_text(img, label, (x0, y_text), scale, WHITE, thickness, outline=False)
         y_bar = bottom_y - margin - bar_h
         cv2.rectangle(img, (x0, y_bar), (x0 + bar_w, y_bar + bar_h), (80, 80, 80), -1)
         fraction = progress.reps / progress.reps_target if progress.reps_target else 0.0
@@ -413,7 +422,7 @@ def _draw_counters(img: np.ndarray, result: FrameResult, stretch: Stretch, lay: 
     _shade(img, x0, y0, x1, bottom_y, alpha=0.55)
     y = y0 + margin + th
     for t in lines:
-        _put_text(img, t, (x0 + margin, y), scale, WHITE, thickness)
+        _put_text(img, t, (x0 + margin, y), scale, WHITE, thickness, outline=False)
         y += line_h
 
 

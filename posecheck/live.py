@@ -1,0 +1,466 @@
+"""One live checking session: frame in, annotated frame out, state for the page.
+
+:class:`LiveSession` ties the estimator, the checking engine and the overlay
+together for a camera stream. The video callback calls :meth:`LiveSession.process`
+on a worker thread; the page reads :meth:`LiveSession.snapshot` and
+:meth:`LiveSession.summary` from its own thread. Everything shared sits behind
+one lock. Timestamps are passed in; nothing here reads the wall clock for
+checking (a monotonic performance counter only times the model, for display).
+
+No Streamlit here: the page wraps this object, tests drive it with a fake
+estimator and explicit timestamps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from posecheck.engine import FrameResult, Status, StretchChecker
+from posecheck.estimator import Estimator
+from posecheck.overlay import draw_feedback, format_value, set_text, side_text, timer_text
+from posecheck.pose import Pose
+from posecheck.reference import Stretch
+from posecheck.verdicts import Verdict
+
+logger = logging.getLogger(__name__)
+
+# Gaps longer than this (a frozen camera, a paused stream) do not count as time spent.
+MAX_FRAME_GAP_S = 0.5
+
+
+class StreamClock:
+    """Turns a stream's frame times into strictly increasing session seconds.
+
+    A camera stream restarts its timestamps when it is stopped and started
+    again, and some frames carry no time at all; the landmarker needs strictly
+    increasing milliseconds. Times that go backwards are shifted to carry on
+    after the last one; a missing time uses ``fallback_s`` (e.g. a monotonic
+    clock reading taken by the caller).
+    """
+
+    def __init__(self, step_s: float = 0.001) -> None:
+        self._offset_s = 0.0
+        self._last_raw_s: float | None = None
+        self._last_s: float | None = None
+        self._step_s = step_s
+
+    def to_session_s(self, frame_time_s: float | None, fallback_s: float) -> float:
+        raw = fallback_s if frame_time_s is None else float(frame_time_s)
+        if self._last_raw_s is not None and self._last_s is not None and raw < self._last_raw_s:
+            # The stream restarted: continue just after the last time handed out.
+            self._offset_s = self._last_s + self._step_s - raw
+        t_s = raw + self._offset_s
+        if self._last_s is not None and t_s <= self._last_s:
+            t_s = self._last_s + self._step_s
+        self._last_raw_s = raw
+        self._last_s = t_s
+        return t_s
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One check as text for the page's panel."""
+
+    label: str
+    value: str  # "142°", "12%", or "?" when unknown
+    verdict: Verdict
+    role: str
+
+
+@dataclass(frozen=True)
+class FaultTally:
+    """How often one correction came up, and for how long in total."""
+
+    check_id: str
+    label: str
+    cue: str
+    times: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """A copy of the session state, safe to read from the page thread."""
+
+    stretch_name: str
+    frames: int
+    t_s: float | None
+    status: Status | None
+    cue: str
+    person_seen: bool
+    checks: tuple[CheckLine, ...]
+    timer: str  # "12 / 30 s" or "Reps 4 / 10"
+    set_label: str  # "Set 2 of 3"
+    side_label: str | None  # "Left leg"
+    hold_fraction: float
+    complete: bool
+    good_s: float
+    fps: float | None  # processed frames per second over the last few seconds
+    model_ms: float | None  # mean estimation time over recent frames
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What the person did, for when they stop."""
+
+    stretch_name: str
+    dosage: str
+    kind: str  # hold | reps
+    duration_s: float
+    good_s: float  # time in correct form
+    holds_done: int
+    holds_target: int
+    hold_target_s: float
+    reps_done: int  # good repetitions
+    reps_with_fault: int
+    reps_target: int
+    complete: bool
+    top_faults: tuple[FaultTally, ...]
+    frames: int
+
+    def lines(self) -> list[str]:
+        """The summary in plain sentences."""
+        out = [f"{self.stretch_name} ({self.dosage})"]
+        if self.kind == "hold":
+            out.append(
+                f"Holds completed: {self.holds_done} of {self.holds_target} "
+                f"({self.hold_target_s:g} s each)"
+            )
+        else:
+            fault = f", {self.reps_with_fault} with a fault" if self.reps_with_fault else ""
+            out.append(f"Good repetitions: {self.reps_done} of {self.reps_target}{fault}")
+        out.append(
+            f"Time in correct form: {self.good_s:.0f} s of {self.duration_s:.0f} s in view"
+        )
+        if self.complete:
+            out.append("All sets done.")
+        if self.top_faults:
+            out.append("Corrections that came up most:")
+            out.extend(
+                f"  {f.cue} ({f.times}x, {f.seconds:.0f} s in total)" for f in self.top_faults
+            )
+        else:
+            out.append("No corrections were needed.")
+        return out
+
+
+@dataclass
+class _Record:
+    frames: int = 0
+    first_t_s: float | None = None
+    last_t_s: float | None = None
+    good_s: float = 0.0
+    tally: dict[str, list] = field(default_factory=dict)  # id -> [label, cue, times, seconds]
+    last_fault: str | None = None
+    recent: list[tuple[float, float]] = field(default_factory=list)  # (t_s, model_ms)
+
+
+class LiveSession:
+    """The per-frame logic of the live page, shared between two threads.
+
+    ``max_side_px``: frames larger than this on their long side are shrunk
+    before estimation (faster, a little less accurate); the pose is mapped
+    back to the full frame for checking and drawing.
+    """
+
+    def __init__(
+        self,
+        stretch: Stretch,
+        estimator: Estimator,
+        dosage_index: int = 0,
+        mirror: bool = True,
+        *,
+        max_side_px: int | None = None,
+        perf_clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.stretch = stretch
+        self.estimator = estimator
+        self.dosage_index = dosage_index
+        self.dosage = stretch.dosages[dosage_index]
+        self.mirror = mirror
+        self.max_side_px = max_side_px
+        self._perf_clock = perf_clock
+        self._checker = StretchChecker(stretch, dosage_index)
+        self._lock = threading.Lock()
+        self._latest: FrameResult | None = None
+        self._record = _Record()
+        self._last_ms: int | None = None
+        self._error: str | None = None
+        self.model_ms_total = 0.0
+        self.other_ms_total = 0.0
+
+    # ------------------------------------------------------------ worker thread
+    def _estimate(self, frame_rgb: np.ndarray, t_s: float) -> Pose | None:
+        ms = int(np.rint(t_s * 1000.0))
+        if self._last_ms is not None and ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        h, w = frame_rgb.shape[:2]
+        factor = 1.0
+        if self.max_side_px and max(h, w) > self.max_side_px:
+            factor = self.max_side_px / max(h, w)
+            small = cv2.resize(frame_rgb, (round(w * factor), round(h * factor)),
+                               interpolation=cv2.INTER_AREA)
+            pose = self.estimator.estimate(small, ms)
+        else:
+            pose = self.estimator.estimate(frame_rgb, ms)
+        if pose is not None and factor != 1.0:
+            pose = Pose(pose.xy_px / factor, pose.visibility, (w, h), pose.world_m)
+        return pose
+
+    def process(self, frame_rgb: np.ndarray, t_s: float) -> np.ndarray:
+        """Check one RGB frame taken at ``t_s`` seconds; returns the annotated frame.
+
+        ``t_s`` must increase from call to call (see :class:`StreamClock`).
+        """
+        start = self._perf_clock()
+        pose = self._estimate(frame_rgb, t_s)
+        model_done = self._perf_clock()
+        result = self._checker.update(pose, t_s)
+        out = draw_feedback(frame_rgb, result, self.stretch, mirror=self.mirror)
+        end = self._perf_clock()
+        model_ms = (model_done - start) * 1000.0
+        with self._lock:
+            self.model_ms_total += model_ms
+            self.other_ms_total += (end - model_done) * 1000.0
+            self._error = None
+            self._record_frame(result, model_ms)
+            self._latest = result
+        return out
+
+    def record_error(self, message: str) -> None:
+        """Note a failure in the video callback so the page can show it."""
+        with self._lock:
+            self._error = message
+
+    def _record_frame(self, result: FrameResult, model_ms: float) -> None:
+        rec = self._record
+        dt = 0.0
+        if rec.last_t_s is not None:
+            dt = min(max(result.t_s - rec.last_t_s, 0.0), MAX_FRAME_GAP_S)
+        rec.frames += 1
+        rec.first_t_s = result.t_s if rec.first_t_s is None else rec.first_t_s
+        rec.last_t_s = result.t_s
+        if result.status == Status.GOOD:
+            rec.good_s += dt
+        fault_id = None
+        if result.cue_check is not None:
+            try:
+                cr = result.result(result.cue_check)
+            except KeyError:
+                cr = None
+            if cr is not None and cr.verdict.is_fault:
+                fault_id = cr.check.id
+                entry = rec.tally.setdefault(fault_id, [cr.check.label, result.cue, 0, 0.0])
+                entry[1] = result.cue or entry[1]
+                if rec.last_fault != fault_id:
+                    entry[2] += 1
+                entry[3] += dt
+        rec.last_fault = fault_id
+        rec.recent.append((result.t_s, model_ms))
+        while len(rec.recent) > 2 and rec.recent[-1][0] - rec.recent[0][0] > 3.0:
+            rec.recent.pop(0)
+
+    # ------------------------------------------------------------ page thread
+    @property
+    def latest(self) -> FrameResult | None:
+        with self._lock:
+            return self._latest
+
+    def snapshot(self) -> LiveSnapshot:
+        """The current state as plain values (a copy; safe to keep)."""
+        with self._lock:
+            r = self._latest
+            rec = self._record
+            recent = list(rec.recent)
+            error = self._error
+            frames = rec.frames
+            good_s = rec.good_s
+        fps = None
+        model_ms = None
+        if len(recent) >= 2 and recent[-1][0] > recent[0][0]:
+            fps = (len(recent) - 1) / (recent[-1][0] - recent[0][0])
+        if recent:
+            model_ms = sum(m for _, m in recent) / len(recent)
+        if r is None:
+            return LiveSnapshot(self.stretch.name, frames, None, None,
+                                "Press START and allow the camera", False, (), "", "", None,
+                                0.0, False, good_s, fps, model_ms, error)
+        lines = tuple(
+            CheckLine(
+                c.check.label,
+                format_value(c.check, c.value)
+                + ("" if c.value is None or c.check.measure.unit == "%" else "°"),
+                c.verdict,
+                c.check.role,
+            )
+            for c in r.checks
+        )
+        return LiveSnapshot(
+            stretch_name=self.stretch.name,
+            frames=frames,
+            t_s=r.t_s,
+            status=r.status,
+            cue=r.cue,
+            person_seen=r.pose is not None,
+            checks=lines,
+            timer=timer_text(r.progress),
+            set_label=set_text(r.progress),
+            side_label=side_text(r.progress, self.stretch),
+            hold_fraction=r.progress.hold_fraction,
+            complete=r.progress.complete,
+            good_s=good_s,
+            fps=fps,
+            model_ms=model_ms,
+            error=error,
+        )
+
+    def summary(self, top_n: int = 3) -> SessionSummary:
+        """What was done in this session, for the end-of-session panel."""
+        with self._lock:
+            r = self._latest
+            rec = self._record
+            tally = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in rec.tally.items()]
+            duration = 0.0
+            if rec.first_t_s is not None and rec.last_t_s is not None:
+                duration = rec.last_t_s - rec.first_t_s
+            good_s, frames = rec.good_s, rec.frames
+        tally.sort(key=lambda f: (-f.seconds, -f.times, f.check_id))
+        n_sides = 2 if self.dosage.per_side else 1
+        progress = r.progress if r is not None else None
+        return SessionSummary(
+            stretch_name=self.stretch.name,
+            dosage=self.dosage.describe(),
+            kind=self.dosage.kind,
+            duration_s=duration,
+            good_s=good_s,
+            holds_done=len(progress.holds) if progress else 0,
+            holds_target=self.dosage.sets * n_sides if self.dosage.kind == "hold" else 0,
+            hold_target_s=self.dosage.hold_s,
+            reps_done=(
+                sum(progress.sets_done.values()) * self.dosage.reps + progress.reps
+                if progress and self.dosage.kind == "reps"
+                else 0
+            ),
+            reps_with_fault=progress.reps_with_fault if progress else 0,
+            reps_target=self.dosage.reps * self.dosage.sets * n_sides,
+            complete=bool(progress and progress.complete),
+            top_faults=tuple(tally[:top_n]),
+            frames=frames,
+        )
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The choices that define a live session; a change starts a fresh session."""
+
+    stretch: Stretch
+    dosage_index: int = 0
+    mirror: bool = True
+    model: str = "full"
+    max_side_px: int | None = None
+
+
+class LiveStream:
+    """What a camera stream's callback talks to, for one browser session.
+
+    Holds one estimator per model variant (created on first use, then reused
+    for every session of this stream), a :class:`StreamClock`, and the current
+    :class:`LiveSession`, which the page swaps when the settings change or the
+    person starts again. :meth:`handle` runs on the video worker thread.
+    """
+
+    def __init__(self, estimator_factory: Callable[[str], Estimator]) -> None:
+        self._factory = estimator_factory
+        self._lock = threading.Lock()
+        self._estimators: dict[str, Estimator] = {}
+        self._clock = StreamClock()
+        self._settings: LiveSettings | None = None
+        self._session: LiveSession | None = None
+        self._error: str | None = None
+
+    def estimator(self, model: str) -> Estimator:
+        """The estimator for ``model``, created once."""
+        with self._lock:
+            est = self._estimators.get(model)
+            if est is None:
+                est = self._factory(model)
+                self._estimators[model] = est
+            return est
+
+    def configure(self, settings: LiveSettings) -> bool:
+        """Use ``settings`` from now on; True when that started a new session."""
+        with self._lock:
+            if settings == self._settings and self._session is not None:
+                return False
+            self._settings = settings
+            self._session = None  # built on the next frame, with the estimator
+            return True
+
+    def restart(self) -> None:
+        """Start a fresh session with the current settings (e.g. START pressed again)."""
+        with self._lock:
+            self._session = None
+
+    @property
+    def session(self) -> LiveSession | None:
+        with self._lock:
+            return self._session
+
+    def _current(self) -> LiveSession:
+        with self._lock:
+            session, settings = self._session, self._settings
+        if session is not None:
+            return session
+        if settings is None:
+            raise RuntimeError("LiveStream.configure() was not called")
+        est = self.estimator(settings.model)
+        fresh = LiveSession(settings.stretch, est, settings.dosage_index, settings.mirror,
+                            max_side_px=settings.max_side_px)
+        with self._lock:
+            if self._settings == settings and self._session is None:
+                self._session = fresh
+                self._error = None
+            return self._session or fresh
+
+    def handle(self, frame_rgb: np.ndarray, frame_time_s: float | None,
+               fallback_s: float) -> np.ndarray:
+        """Check one camera frame; ``fallback_s`` is used when the frame has no time."""
+        t_s = self._clock.to_session_s(frame_time_s, fallback_s)
+        try:
+            session = self._current()
+        except Exception as exc:  # e.g. the model could not be loaded: keep the video going
+            logger.exception("could not start the live session")
+            with self._lock:
+                self._error = f"{type(exc).__name__}: {exc}"
+            return frame_rgb
+        try:
+            return session.process(frame_rgb, t_s)
+        except Exception as exc:
+            logger.exception("live frame failed")
+            session.record_error(f"{type(exc).__name__}: {exc}")
+            return frame_rgb
+
+    @property
+    def error(self) -> str | None:
+        """Why the session could not start (None when it could)."""
+        with self._lock:
+            return self._error
+
+    def close(self) -> None:
+        """Release the estimators (those that can be closed)."""
+        with self._lock:
+            estimators = list(self._estimators.values())
+            self._estimators.clear()
+        for est in estimators:
+            close = getattr(est, "close", None)
+            if callable(close):
+                close()
