@@ -14,7 +14,7 @@ from posecheck import measures
 from posecheck.measures import SideContext
 from posecheck.pose import Pose
 from posecheck.progress import FormState, Progress, ProgressTracker
-from posecheck.reference import Measure, Stretch
+from posecheck.reference import Check, Measure, Stretch
 from posecheck.smoothing import PoseSmoother
 from posecheck.verdicts import CheckResult, Verdict, first_fault, judge
 
@@ -34,8 +34,10 @@ class Status(enum.Enum):
 SIDE_VIEW_MAX_RATIO = 0.6
 FRONT_VIEW_MIN_RATIO = 0.3
 SIDE_SWITCH_MARGIN_DEG = 10.0
-# How long a relative check watches the resting position before judging.
+# How long a relative check watches the resting position before judging, and
+# how far back its resting value looks.
 BASELINE_S = 1.5
+BASELINE_WINDOW_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class StretchChecker:
         self._view_wrong = False
         self._rep_phase: str | None = None
         self._baseline_samples: dict[str, list[tuple[float, float]]] = {}
-        self._baseline: dict[str, float] = {}
+        self._baseline_start: dict[str, float] = {}
         sides: tuple[str, ...] = ("",)
         if self.dosage.per_side:
             sides = ("left", "right") if stretch.sides is not None else ("first", "second")
@@ -140,18 +142,27 @@ class StretchChecker:
             n for n in names if not measures.is_visible(pose, n, self.stretch.min_visibility)
         )
 
-    def _relative(self, check_id: str, m: measures.MeasureValue, t_s: float
+    def _relative(self, check: Check, m: measures.MeasureValue, t_s: float
                   ) -> measures.MeasureValue:
-        """The change from the resting value; unknown while the rest is being measured."""
+        """The change from the person's resting value; unknown until it is known.
+
+        The resting value is a low percentile of the last BASELINE_WINDOW_S of
+        readings (a high one for a check with only a maximum): the position
+        the movement starts from and returns to, robust to settling in at the
+        start and to slow drift.
+        """
         if m.value is None:
             return m
-        if check_id not in self._baseline:
-            samples = self._baseline_samples.setdefault(check_id, [])
-            samples.append((t_s, m.value))
-            if t_s - samples[0][0] < BASELINE_S:
-                return measures.MeasureValue(None, m.landmarks, ())
-            self._baseline[check_id] = float(sorted(v for _, v in samples)[len(samples) // 2])
-        return measures.MeasureValue(m.value - self._baseline[check_id], m.landmarks)
+        samples = self._baseline_samples.setdefault(check.id, [])
+        samples.append((t_s, m.value))
+        while samples and t_s - samples[0][0] > BASELINE_WINDOW_S:
+            samples.pop(0)
+        if t_s - self._baseline_start.setdefault(check.id, t_s) < BASELINE_S:
+            return measures.MeasureValue(None, m.landmarks, ())
+        values = sorted(v for _, v in samples)
+        q = 0.2 if check.min is not None else 0.8
+        baseline = values[min(len(values) - 1, int(q * len(values)))]
+        return measures.MeasureValue(m.value - baseline, m.landmarks)
 
     def evaluate(self, pose: Pose, ctx: SideContext, t_s: float = 0.0
                  ) -> tuple[CheckResult, ...]:
@@ -160,7 +171,7 @@ class StretchChecker:
         for check in self.stretch.checks:
             m = measures.compute(pose, check.measure, ctx, self.stretch.min_visibility)
             if check.relative:
-                m = self._relative(check.id, m, t_s)
+                m = self._relative(check, m, t_s)
             verdict = judge(check, m.value, self._previous.get(check.id))
             self._previous[check.id] = verdict
             results.append(CheckResult(check, m.value, verdict, m.landmarks, m.missing))

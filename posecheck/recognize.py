@@ -17,7 +17,7 @@ from posecheck.pose import Pose
 from posecheck.reference import Stretch
 from posecheck.verdicts import Verdict
 
-MIN_SHARE = 0.4  # of the frames with a person, that must match the winner
+MIN_SHARE = 0.4  # weighted share of the frames with a person that must match the winner
 MIN_LEAD = 0.1  # over the runner-up
 
 
@@ -28,8 +28,8 @@ class Recognition:
     reason: str
 
 
-def _frame_matches(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[bool, float]:
-    """(all required checks met and enough known, share of checks met)."""
+def _frame_matches(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[float, float]:
+    """(how well the frame matches: 1, 0.5 with an optional check out, or 0; share met)."""
     from posecheck import measures
 
     facing = measures.facing_side(pose)
@@ -42,12 +42,13 @@ def _frame_matches(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[boo
         return False, 0.0
     met = sum(r.verdict == Verdict.OK for r in known) / len(results)
     required = [r for r in results if r.check.required and not r.check.relative]
-    # Optional checks may be unseen, but one that is seen and fails rules the frame out.
-    required_ok = all(r.verdict == Verdict.OK for r in required) and not any(
-        r.verdict.is_fault for r in results if not r.check.relative
-    )
+    required_ok = all(r.verdict == Verdict.OK for r in required)
     enough_seen = len(known) >= 0.6 * len(results)
-    return required_ok and enough_seen and checker._view_ok(pose), met
+    if not (required_ok and enough_seen and checker._view_ok(pose)):
+        return 0.0, met
+    # An optional check seen out of range (a tip) makes the match weaker, not void.
+    tips = any(r.verdict.is_fault for r in results if not r.check.relative)
+    return (0.5 if tips else 1.0), met
 
 
 def recognize(

@@ -1,0 +1,262 @@
+"""``posecheck analyze``: judge recorded videos and write a report per video.
+
+For each video, ``OUT/<video stem>/`` receives ``annotated.mp4``,
+``frames.csv``, ``summary.json``, ``report.md`` and ``plot.png``. Several
+videos run in parallel worker processes; a file that cannot be analysed is
+reported as ``FAILED path: reason`` and the others carry on. The exit code is
+0 when every video succeeded, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from posecheck.errors import PosecheckError
+
+logger = logging.getLogger(__name__)
+
+
+class AnalyzeUsageError(PosecheckError):
+    """The command line names no usable video or clashes with existing outputs."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to analyse and how (picklable, for worker processes)."""
+
+    index: int
+    video: str
+    out_dir: str
+    stretch: str
+    model: str
+    dosage_index: int
+    profile: str | None
+    start_s: float | None
+    end_s: float | None
+    cache_dir: str | None
+    write_video: bool
+    overwrite: bool
+    show_progress: bool
+
+
+@dataclass(frozen=True)
+class JobResult:
+    video: str
+    ok: bool
+    message: str
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="analyse recorded videos of a stretch",
+        description=(
+            "Analyse recorded videos of a stretch: which holds or repetitions counted, where "
+            "the form broke and by how much. Writes OUT/<video name>/annotated.mp4, "
+            "frames.csv, summary.json, report.md and plot.png for each video."
+        ),
+    )
+    p.add_argument("videos", nargs="+", metavar="VIDEO",
+                   help="video files, or folders whose videos are all analysed")
+    p.add_argument("--stretch", required=True, metavar="ID|auto",
+                   help="stretch id (see 'posecheck stretches'), or 'auto' to recognise it")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    p.add_argument("--model", default="full",
+                   help="pose model: lite, full or heavy, or a path to a .task file "
+                        "(default: full)")
+    p.add_argument("--dosage", type=int, default=1, metavar="N",
+                   help="which of the stretch's dosage options to count against (default: 1)")
+    p.add_argument("--profile", default=None, metavar="NAME",
+                   help="use a profile's tuned ranges instead of the library's")
+    p.add_argument("--start", type=float, default=None, metavar="SECONDS",
+                   help="analyse from this time in the video")
+    p.add_argument("--end", type=float, default=None, metavar="SECONDS",
+                   help="analyse up to this time in the video")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="videos analysed in parallel (default: up to 2)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--no-video", action="store_true",
+                   help="skip the annotated video (much faster)")
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help="where models and landmarks are cached "
+                        "(default: $POSECHECK_CACHE_DIR or the user cache folder)")
+    p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    p.set_defaults(func=run)
+
+
+def expand_videos(paths: list[str]) -> list[Path]:
+    """Files as given; folders replaced by the videos directly inside them, sorted."""
+    from posecheck.video_io import is_video_path
+
+    videos: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_video_path(p))
+            if not found:
+                raise AnalyzeUsageError(f"no video files in folder {path}")
+            videos.extend(found)
+        else:
+            videos.append(path)  # a missing or broken file fails in its own job
+    return videos
+
+
+def _validate(args: argparse.Namespace, videos: list[Path]) -> None:
+    from posecheck.analysis import _load_stretch, check_dosage_index, existing_outputs
+
+    if args.dosage < 1:
+        raise AnalyzeUsageError("--dosage counts from 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise AnalyzeUsageError("--jobs must be at least 1")
+    if args.start is not None and args.start < 0:
+        raise AnalyzeUsageError("--start must not be negative")
+    if args.start is not None and args.end is not None and args.end <= args.start:
+        raise AnalyzeUsageError("--end must be after --start")
+    if args.stretch != "auto":
+        stretch = _load_stretch(args.stretch, args.profile)
+        check_dosage_index(stretch, args.dosage - 1)
+    stems: dict[str, Path] = {}
+    for v in videos:
+        if v.stem in stems:
+            raise AnalyzeUsageError(
+                f"{stems[v.stem]} and {v} would both write to {Path(args.out) / v.stem}; "
+                "analyse them into different --out folders"
+            )
+        stems[v.stem] = v
+    if not args.overwrite:
+        for v in videos:
+            found = existing_outputs(Path(args.out) / v.stem)
+            if found:
+                raise AnalyzeUsageError(
+                    f"{found[0]} already exists; pass --overwrite to replace it"
+                )
+
+
+def _make_progress(job: Job) -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
+    """A tqdm bar per stage on stderr, and a function closing the last one."""
+    if not job.show_progress:
+        return (lambda stage, done, total: None), (lambda: None)
+    from tqdm import tqdm
+
+    name = Path(job.video).name
+    bars: dict[str, Any] = {}
+    labels = {"landmarks": "finding poses", "video": "drawing video"}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = tqdm(total=total, desc=f"{name}: {labels.get(stage, stage)}", unit="frame",
+                       position=job.index, leave=False, file=sys.stderr, dynamic_ncols=True)
+            bars.clear()
+            bars[stage] = bar
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+        bars.clear()
+
+    return progress, close
+
+
+def run_job(job: Job) -> JobResult:
+    """Analyse one video; every user-facing failure becomes a FAILED result."""
+    from posecheck.analysis import analyze_video
+
+    progress, close = _make_progress(job)
+    try:
+        result = analyze_video(
+            job.video,
+            job.stretch,
+            job.out_dir,
+            model=job.model,
+            dosage_index=job.dosage_index,
+            profile=job.profile,
+            start_s=job.start_s,
+            end_s=job.end_s,
+            cache_dir=job.cache_dir,
+            write_video=job.write_video,
+            overwrite=job.overwrite,
+            progress=progress,
+        )
+    except PosecheckError as exc:
+        return JobResult(job.video, False, str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:
+        logger.debug("analysis of %s failed", job.video, exc_info=True)
+        return JobResult(job.video, False, f"{type(exc).__name__}: {exc}")
+    finally:
+        close()
+    s = result.summary_dict
+    done = s["holds"]["text"] if "holds" in s else s["reps"]["text"]
+    share = s["time"]["correct_share_of_position"]
+    share_text = "n/a" if share is None else f"{share:.0%}"
+    source = "landmarks from cache" if result.from_cache else "landmarks estimated"
+    stretch = s["stretch"]
+    chosen = (f"{stretch['id']} (recognised, score {stretch['score']:.2f})"
+              if stretch["chosen"] == "recognized" else stretch["id"])
+    message = (
+        f"{chosen}: {done}; correct form {share_text} of the time in position; "
+        f"{len(s['faults'])} fault episode(s); {source} -> {result.out_dir}"
+    )
+    return JobResult(job.video, True, message)
+
+
+def run(args: argparse.Namespace) -> int:
+    videos = expand_videos(args.videos)
+    _validate(args, videos)
+    out = Path(args.out)
+    show = not args.no_progress and sys.stderr.isatty()
+    jobs = [
+        Job(
+            index=i,
+            video=str(v),
+            out_dir=str(out / v.stem),
+            stretch=args.stretch,
+            model=args.model,
+            dosage_index=args.dosage - 1,
+            profile=args.profile,
+            start_s=args.start,
+            end_s=args.end,
+            cache_dir=args.cache_dir,
+            write_video=not args.no_video,
+            overwrite=args.overwrite,
+            show_progress=show,
+        )
+        for i, v in enumerate(videos)
+    ]
+    workers = args.jobs if args.jobs is not None else min(2, len(jobs))
+    results: list[JobResult] = []
+    if workers <= 1 or len(jobs) == 1:
+        for job in jobs:
+            results.append(_report(run_job(job)))
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures: dict[Future[JobResult], Job] = {pool.submit(run_job, j): j for j in jobs}
+            for fut in as_completed(futures):
+                try:
+                    res = fut.result()
+                except Exception as exc:  # a worker died: report the file, go on
+                    res = JobResult(futures[fut].video, False, f"worker failed: {exc}")
+                results.append(_report(res))
+    failed = [r for r in results if not r.ok]
+    if len(jobs) > 1:
+        print(f"{len(jobs) - len(failed)} of {len(jobs)} videos analysed"
+              + (f"; {len(failed)} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def _report(result: JobResult) -> JobResult:
+    if result.ok:
+        print(f"OK {result.video}: {result.message}", flush=True)
+    else:
+        print(f"FAILED {result.video}: {result.message}", flush=True)
+    return result

@@ -1,0 +1,287 @@
+"""The analysis summary as a JSON-ready dict and as a Markdown report for people.
+
+:func:`summary_dict` turns an :class:`~posecheck.analysis.Summary` plus what
+is known about the run (video, model, cache, recognition) into plain data;
+:func:`render_markdown` writes that data as a short report a patient or a
+physiotherapist can read: what was done against the dosage, how much of the
+time the form was right, and each moment the form broke, with its cue and
+by how much.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posecheck.analysis import Summary
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Facts about the run that the summary itself does not hold."""
+
+    video: Path | str
+    model_id: str
+    from_cache: bool
+    multi_person_frames: int | None = None
+    profile: str | None = None
+    auto: bool = False
+    recognized_id: str | None = None
+    recognition_scores: Mapping[str, float] | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    frame_size: tuple[int, int] | None = None
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _unit(unit: str) -> str:
+    return "°" if unit == "deg" else "% of torso length"
+
+
+def format_value(value: float, unit: str) -> str:
+    """``34°`` or ``12% of torso length``."""
+    return f"{value:.0f}°" if unit == "deg" else f"{value:.0f}% of torso length"
+
+
+def multi_person_note(frames: int | None, total: int) -> str | None:
+    if not frames:
+        return None
+    return (
+        f"More than one person was seen in {frames} of {total} frames; "
+        "the analysis followed one person throughout."
+    )
+
+
+def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
+    """Plain data for ``summary.json`` (seconds, degrees or % of torso length)."""
+    s = summary
+    stretch: dict[str, Any] = {"id": s.stretch_id, "name": s.stretch_name, "chosen": "given"}
+    if ctx.auto:
+        scores = dict(ctx.recognition_scores or {})
+        stretch.update(
+            chosen="recognized",
+            recognized=ctx.recognized_id,
+            score=_r(scores.get(ctx.recognized_id or ""), 3),
+            scores={k: _r(v, 3) for k, v in sorted(scores.items(), key=lambda kv: -kv[1])[:5]},
+        )
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "video": str(ctx.video),
+        "stretch": stretch,
+        "profile": ctx.profile,
+        "dosage": {
+            "option": s.dosage_index + 1,
+            "text": s.dosage_text,
+            "kind": s.dosage_kind,
+            "per_side": s.per_side,
+        },
+        "range": {"start_s": _r(s.start_s, 3), "end_s": _r(s.end_s, 3), "frames": s.frames},
+        "time": {
+            "total_s": _r(s.total_s),
+            "visible_s": _r(s.visible_s),
+            "in_position_s": _r(s.in_position_s),
+            "correct_form_s": _r(s.correct_s),
+            "correct_share_of_position": _r(s.correct_share_of_position, 3),
+            "correct_share_of_total": _r(s.correct_share_of_total, 3),
+            "no_person_s": _r(s.no_person_s),
+            "joints_not_visible_s": _r(s.not_visible_s),
+            "wrong_view_s": _r(s.wrong_view_s),
+        },
+        "complete": s.complete,
+        "faults": [
+            {
+                "check": e.check_id,
+                "label": e.label,
+                "role": e.role,
+                "required": e.required,
+                "start_s": _r(e.start_s),
+                "end_s": _r(e.end_s),
+                "duration_s": _r(e.duration_s),
+                "cue": e.cue,
+                "worst_value": _r(e.worst_value, 1),
+                "limit": _r(e.limit, 1),
+                "excess": _r(e.excess, 1),
+                "unit": e.unit,
+            }
+            for e in s.faults
+        ],
+        "checks": [
+            {
+                "id": c.id,
+                "label": c.label,
+                "role": c.role,
+                "required": c.required,
+                "min": c.min,
+                "max": c.max,
+                "unit": c.measure.unit,
+                "relative": c.relative,
+            }
+            for c in s.checks
+        ],
+        "people": {
+            "multi_person_frames": ctx.multi_person_frames,
+            "note": multi_person_note(ctx.multi_person_frames, s.frames),
+        },
+        "landmarks": {
+            "model_id": ctx.model_id,
+            "from_cache": ctx.from_cache,
+            "frame_size": list(ctx.frame_size) if ctx.frame_size else None,
+        },
+        "outputs": dict(ctx.outputs),
+    }
+    if s.dosage_kind == "hold":
+        data["holds"] = {
+            "target": s.holds_target,
+            "hold_s": s.hold_target_s,
+            "completed": s.holds_completed,
+            "text": s.holds_text(),
+            "attempts": [
+                {
+                    "side": h.side,
+                    "start_s": _r(h.start_s),
+                    "end_s": _r(h.end_s),
+                    "held_s": _r(h.held_s),
+                    "completed": h.completed,
+                }
+                for h in s.holds
+            ],
+        }
+    else:
+        data["reps"] = {
+            "target": s.reps_target * (len(s.sides) if s.per_side and s.sides else 1),
+            "total": s.reps_total,
+            "good": s.reps_good,
+            "with_fault": s.reps_with_fault,
+            "text": s.reps_text(),
+            "times_s": [{"t_s": _r(t), "good": good} for t, good in s.rep_times_s],
+        }
+    return data
+
+
+def write_json(data: Mapping[str, Any], path: Path | str) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def _clock(t_s: float) -> str:
+    minutes, seconds = divmod(max(t_s, 0.0), 60)
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
+def _fault_line(f: Mapping[str, Any]) -> str:
+    direction = "below" if f["worst_value"] < f["limit"] else "above"
+    advice = "" if f["required"] else " (advice only; the form still counted)"
+    return (
+        f"| {_clock(f['start_s'])}–{_clock(f['end_s'])} | {f['duration_s']:.1f} s "
+        f"| {f['label']} | {format_value(f['worst_value'], f['unit'])} "
+        f"({format_value(f['excess'], f['unit'])} {direction} the limit of "
+        f"{format_value(f['limit'], f['unit'])}) | {f['cue']}{advice} |"
+    )
+
+
+def render_markdown(data: Mapping[str, Any]) -> str:
+    """The report a person reads: results first, details after."""
+    st = data["stretch"]
+    tm = data["time"]
+    lines = [f"# {st['name']}: session report", ""]
+    lines.append(f"Video: `{Path(data['video']).name}`  ")
+    rng = data["range"]
+    lines.append(
+        f"Analysed: {_clock(rng['start_s'])} to {_clock(rng['end_s'])} "
+        f"({tm['total_s']:.1f} s, {rng['frames']} frames)  "
+    )
+    if st["chosen"] == "recognized":
+        score = st.get("score")
+        score_text = f", matched {score:.0%} of the frames" if score is not None else ""
+        lines.append(f"Stretch: recognised automatically as **{st['name']}**{score_text}  ")
+    if data.get("profile"):
+        lines.append(f"Ranges: profile **{data['profile']}**  ")
+    lines.append(f"Dosage: {data['dosage']['text']}")
+    lines += ["", "## Result", ""]
+    if "holds" in data:
+        h = data["holds"]
+        lines.append(f"- **Holds: {h['text']}**")
+        for a in h["attempts"]:
+            side = f"{a['side']} side, " if a["side"] else ""
+            state = "completed" if a["completed"] else "not completed"
+            lines.append(
+                f"  - {side}from {_clock(a['start_s'])}: held {a['held_s']:.1f} s "
+                f"of {h['hold_s']:g} s ({state})"
+            )
+        if not h["attempts"]:
+            lines.append("  - no hold was started (the form was never right long enough)")
+    else:
+        r = data["reps"]
+        lines.append(
+            f"- **Repetitions: {r['good']} with good form, {r['with_fault']} with a fault** "
+            f"(target {r['target']})"
+        )
+    lines.append(
+        f"- Correct form: **{_pct(tm['correct_share_of_position'])} of the time in position** "
+        f"({tm['correct_form_s']:.1f} of {tm['in_position_s']:.1f} s), "
+        f"{_pct(tm['correct_share_of_total'])} of the whole recording"
+    )
+    if data["complete"]:
+        lines.append("- The full dosage was completed.")
+    lines += ["", "## Where the form broke", ""]
+    faults = data["faults"]
+    if faults:
+        lines += [
+            "| When | How long | Check | Worst | What to do |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [_fault_line(f) for f in faults]
+    else:
+        lines.append("No form faults while in position.")
+    lines += ["", "## What could not be judged", ""]
+    lines.append(f"- Nobody in the picture: {tm['no_person_s']:.1f} s")
+    lines.append(f"- Body parts not visible: {tm['joints_not_visible_s']:.1f} s")
+    lines.append(f"- Camera at the wrong angle: {tm['wrong_view_s']:.1f} s")
+    note = data["people"]["note"]
+    if note:
+        lines.append(f"- {note}")
+    lines += ["", "## Checks and allowed ranges", ""]
+    for c in data["checks"]:
+        unit = _unit(c["unit"])
+        rel = " change from your resting position" if c["relative"] else ""
+        if c["min"] is not None and c["max"] is not None:
+            band = f"{c['min']:g} to {c['max']:g}{unit}{rel}"
+        elif c["min"] is not None:
+            band = f"at least {c['min']:g}{unit}{rel}"
+        else:
+            band = f"at most {c['max']:g}{unit}{rel}"
+        kind = {"position": "position", "form": "form", "safety": "safety"}[c["role"]]
+        optional = "" if c["required"] else ", advice only"
+        lines.append(f"- {c['label']}: {band} ({kind}{optional})")
+    lm = data["landmarks"]
+    lines += [
+        "",
+        "## Details",
+        "",
+        f"- Pose model: `{lm['model_id']}`",
+        "- Landmarks: " + ("landmarks from cache" if lm["from_cache"] else "estimated now"),
+    ]
+    return "\n".join(lines) + "\n"

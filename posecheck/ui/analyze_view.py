@@ -1,0 +1,163 @@
+"""The "Analyse a recording" page: upload a video, get the annotated video and a report.
+
+The upload is saved to a temporary folder, analysed with
+:func:`posecheck.analysis.analyze_video` (progress shown while the poses are
+found and the video is drawn), and the results are shown on the page: the
+annotated video, the summary, the fault table, the plot, and a download
+button for every output. User mistakes (an unreadable file, an unknown
+stretch) are shown as an error message, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from posecheck.errors import PosecheckError
+from posecheck.ui import common
+
+logger = logging.getLogger(__name__)
+
+AUTO = "auto"
+_MIME = {
+    "video": "video/mp4",
+    "csv": "text/csv",
+    "json": "application/json",
+    "markdown": "text/markdown",
+    "plot": "image/png",
+}
+_LABELS = {
+    "video": "Annotated video (MP4)",
+    "csv": "Frame-by-frame data (CSV)",
+    "json": "Summary (JSON)",
+    "markdown": "Report (Markdown)",
+    "plot": "Plot (PNG)",
+}
+_STAGES = {"landmarks": "Finding the body in each frame", "video": "Drawing the annotated video"}
+
+
+def _work_dir() -> Path:
+    """A temporary folder kept for this browser session."""
+    if "analyze_tmp" not in st.session_state:
+        st.session_state["analyze_tmp"] = tempfile.mkdtemp(prefix="posecheck-analyze-")
+    return Path(st.session_state["analyze_tmp"])
+
+
+def _fault_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for f in summary["faults"]:
+        unit = "°" if f["unit"] == "deg" else "% torso"
+        rows.append({
+            "from (s)": f["start_s"],
+            "to (s)": f["end_s"],
+            "check": f["label"],
+            "worst": f"{f['worst_value']:.0f}{unit}",
+            "past the limit by": f"{f['excess']:.0f}{unit}",
+            "what to do": f["cue"],
+            "counts": "yes" if f["required"] else "advice only",
+        })
+    return rows
+
+
+def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: int,
+                  write_video: bool) -> dict[str, Any]:
+    from posecheck.analysis import analyze_video
+
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        label = _STAGES.get(stage, stage)
+        if total:
+            bar.progress(min(1.0, done / total), text=f"{label}: frame {done} of {total}")
+        else:
+            bar.progress(0.0, text=f"{label}: frame {done}")
+
+    out_dir = video.parent / "results"
+    result = analyze_video(
+        video,
+        stretch,
+        out_dir,
+        dosage_index=dosage_index,
+        profile=profile,
+        write_video=write_video,
+        overwrite=True,
+        progress=progress,
+    )
+    bar.progress(1.0, text="Done")
+    return {"outputs": {k: str(p) for k, p in result.outputs.items()},
+            "summary": result.summary_dict}
+
+
+def _show_results(state: dict[str, Any]) -> None:
+    outputs = {k: Path(v) for k, v in state["outputs"].items()}
+    summary = state["summary"]
+    if "video" in outputs and outputs["video"].is_file():
+        st.video(str(outputs["video"]))
+    st.markdown(outputs["markdown"].read_text(encoding="utf-8"))
+    rows = _fault_rows(summary)
+    if rows:
+        st.subheader("Fault episodes")
+        st.dataframe(rows, use_container_width=True, hide_index=True)
+    if outputs["plot"].is_file():
+        st.image(str(outputs["plot"]), caption="Each check over time: green = allowed range, "
+                 "red = form fault, blue = hold timer running")
+    st.subheader("Downloads")
+    stem = Path(state.get("name", "video")).stem
+    cols = st.columns(len(outputs))
+    for col, (kind, path) in zip(cols, outputs.items(), strict=True):
+        if path.is_file():
+            col.download_button(
+                _LABELS[kind], data=path.read_bytes(), file_name=f"{stem}_{path.name}",
+                mime=_MIME[kind], key=f"download_{kind}",
+            )
+
+
+def render() -> None:
+    """Draw the page."""
+    st.header("Analyse a recording")
+    common.safety_note()
+    st.write("Upload a video of a session to see which holds or repetitions counted, "
+             "where the form broke and by how much.")
+    upload = st.file_uploader(
+        "Video", type=["mp4", "mov", "m4v", "webm", "mkv", "avi"], key="analyze_upload"
+    )
+    choices = [AUTO, *common.library()]
+    names = {AUTO: "Recognise automatically", **{k: s.name for k, s in common.library().items()}}
+    stretch_id = st.selectbox("Stretch", choices, format_func=lambda k: names[k],
+                              key="analyze_stretch")
+    profile = common.profile_picker("analyze_profile")
+    dosage_index = 0
+    if stretch_id != AUTO:
+        try:
+            stretch = common.resolve_stretch(stretch_id, profile)
+        except PosecheckError as exc:
+            st.error(str(exc))
+            return
+        dosage_index = common.dosage_picker(stretch, "analyze_dosage")
+    write_video = st.checkbox("Make the annotated video", value=True, key="analyze_video",
+                              help="Drawing the video takes extra time.")
+    if st.button("Analyse", type="primary", disabled=upload is None, key="analyze_go"):
+        assert upload is not None
+        work = Path(tempfile.mkdtemp(dir=_work_dir()))
+        video = work / Path(upload.name).name
+        video.write_bytes(upload.getbuffer())
+        try:
+            state = _run_analysis(video, stretch_id, profile, dosage_index, write_video)
+        except PosecheckError as exc:
+            st.error(f"This video could not be analysed: {exc}")
+            st.session_state.pop("analyze_result", None)
+            return
+        except (OSError, ValueError, RuntimeError) as exc:
+            logger.exception("analysis of an uploaded video failed")
+            st.error(f"This video could not be analysed ({type(exc).__name__}: {exc}).")
+            st.session_state.pop("analyze_result", None)
+            return
+        state["name"] = upload.name
+        st.session_state["analyze_result"] = json.loads(json.dumps(state))
+    if "analyze_result" in st.session_state:
+        _show_results(st.session_state["analyze_result"])

@@ -1,0 +1,80 @@
+"""The summary dict/JSON and the Markdown report, from a synthetic session."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_analysis import _session, _stretch
+
+from posecheck import analysis, report
+
+
+@pytest.fixture(scope="module")
+def data() -> dict:
+    result = analysis.analyze_sequence(_session(), _stretch())
+    ctx = report.ReportContext(
+        video="/videos/session.mp4",
+        model_id="full:test",
+        from_cache=True,
+        multi_person_frames=12,
+        auto=True,
+        recognized_id="lean_test",
+        recognition_scores={"lean_test": 0.81, "other": 0.2},
+    )
+    return report.summary_dict(result.summary, ctx)
+
+
+def test_summary_dict_is_plain_json(data: dict, tmp_path) -> None:
+    path = report.write_json(data, tmp_path / "summary.json")
+    assert json.loads(path.read_text()) == data
+
+
+def test_summary_holds_faults_and_shares(data: dict) -> None:
+    assert data["stretch"] == {
+        "id": "lean_test", "name": "Lean test", "chosen": "recognized",
+        "recognized": "lean_test", "score": 0.81, "scores": {"lean_test": 0.81, "other": 0.2},
+    }
+    assert data["holds"]["text"] == "1 of 1 holds of 1.5 s"
+    assert data["holds"]["completed"] == 1
+    assert data["dosage"]["option"] == 1
+    assert [f["check"] for f in data["faults"]] == ["knee"]
+    fault = data["faults"][0]
+    assert fault["cue"] == "Straighten your knee"
+    assert fault["worst_value"] < fault["limit"] == 150
+    t = data["time"]
+    assert 0 < t["correct_share_of_total"] < t["correct_share_of_position"] <= 1
+    assert t["no_person_s"] == pytest.approx(1.0, abs=0.1)
+    assert data["landmarks"] == {"model_id": "full:test", "from_cache": True, "frame_size": None}
+    assert "12 of 180 frames" in data["people"]["note"]
+
+
+def test_markdown_reads_as_a_report(data: dict) -> None:
+    md = report.render_markdown(data)
+    assert md.startswith("# Lean test: session report")
+    assert "recognised automatically" in md and "81%" in md
+    assert "**Holds: 1 of 1 holds of 1.5 s**" in md
+    assert "Straighten your knee" in md
+    assert "below the limit of 150°" in md
+    assert "Nobody in the picture: 1.0 s" in md
+    assert "More than one person" in md
+    assert "landmarks from cache" in md
+
+
+def test_markdown_without_faults_says_so(data: dict) -> None:
+    clean = dict(data, faults=[], people={"multi_person_frames": 0, "note": None})
+    md = report.render_markdown(clean)
+    assert "No form faults while in position." in md
+    assert "More than one person" not in md
+
+
+def test_repetition_summary() -> None:
+    s = analysis.analyze_sequence(_session(), _stretch()).summary
+    reps = analysis.Summary(**{**s.__dict__, "dosage_kind": "reps", "reps_target": 10,
+                               "reps_total": 4, "reps_good": 3, "reps_with_fault": 1,
+                               "rep_times_s": ((2.0, True),), "holds": ()})
+    data = report.summary_dict(reps, report.ReportContext("v.mp4", "m", False))
+    assert data["reps"]["good"] == 3 and data["reps"]["with_fault"] == 1
+    md = report.render_markdown(data)
+    assert "Repetitions: 3 with good form, 1 with a fault" in md
+    assert "estimated now" in md
