@@ -17,7 +17,9 @@ from posecheck.pose import Pose
 from posecheck.reference import Stretch
 from posecheck.verdicts import Verdict
 
-MIN_SHARE = 0.4  # weighted share of the frames with a person that must match the winner
+# Weighted share of the frames with a person that must match the winner: a
+# recording spends much of its time getting into and out of the stretch.
+MIN_SHARE = 0.2
 MIN_LEAD = 0.1  # over the runner-up
 
 
