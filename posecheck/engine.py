@@ -121,7 +121,8 @@ class StretchChecker:
             return self._active
         return "left" if diff < 0 else "right"
 
-    def _view_ok(self, pose: Pose) -> bool:
+    def view_ok(self, pose: Pose) -> bool:
+        """Whether the person faces the camera the way the stretch needs (sticky)."""
         torso = measures.torso_length_px(pose)
         width = float(
             ((pose.point("left_shoulder") - pose.point("right_shoulder")) ** 2).sum() ** 0.5
@@ -194,6 +195,14 @@ class StretchChecker:
             return None  # between the thresholds: wobble here changes nothing
         return self._rep_phase
 
+    def judge(self, pose: Pose, t_s: float) -> tuple[tuple[CheckResult, ...], SideContext]:
+        """Choose the sides and evaluate every check on one pose; no progress is counted."""
+        self._facing = measures.facing_side(pose, self._facing)
+        ctx = SideContext(self._facing, None, measures.facing_direction_x(pose, self._facing))
+        self._active = self._choose_active(pose, ctx)
+        ctx = SideContext(ctx.facing, self._active, ctx.facing_x)
+        return self.evaluate(pose, ctx, t_s), ctx
+
     # ------------------------------------------------------------ the frame
     def update(self, pose: Pose | None, t_s: float) -> FrameResult:
         """Judge one frame taken at ``t_s`` seconds. ``pose`` None: nobody in view."""
@@ -203,11 +212,7 @@ class StretchChecker:
             return self._finish(t_s, None, Status.NO_PERSON, "Step into the picture",
                                 None, (), FormState.UNKNOWN, None)
 
-        self._facing = measures.facing_side(pose, self._facing)
-        ctx = SideContext(self._facing, None, measures.facing_direction_x(pose, self._facing))
-        self._active = self._choose_active(pose, ctx)
-        ctx = SideContext(ctx.facing, self._active, ctx.facing_x)
-        results = self.evaluate(pose, ctx, t_s)
+        results, ctx = self.judge(pose, t_s)
         rep_phase = self._update_rep_phase(results)
 
         hidden = self._not_visible(pose, ctx)
@@ -215,7 +220,7 @@ class StretchChecker:
             cue = f"I can't see your {_plural(hidden)}: move so your whole body is in view"
             return self._finish(t_s, pose, Status.NOT_VISIBLE, cue, None, results,
                                 FormState.UNKNOWN, rep_phase)
-        if not self._view_ok(pose):
+        if not self.view_ok(pose):
             cue = ("Turn side-on to the camera" if self.stretch.view == "side"
                    else "Face the camera")
             return self._finish(t_s, pose, Status.WRONG_VIEW, cue, None, results,

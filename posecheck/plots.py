@@ -92,7 +92,9 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
         Patch(color=FAULT_COLOUR, alpha=0.45, label="form fault (in position)"),
     ]
     if summary.dosage_kind == "hold":
-        handles.append(Patch(color=HOLD_COLOUR, alpha=0.25, label="hold under way (timer pauses on faults)"))
+        handles.append(
+            Patch(color=HOLD_COLOUR, alpha=0.25, label="hold under way (timer pauses on faults)")
+        )
     else:
         handles.append(Patch(color=HOLD_COLOUR, alpha=0.7, label="repetition counted"))
     result = (

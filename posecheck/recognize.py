@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from posecheck.engine import StretchChecker
-from posecheck.measures import SideContext
 from posecheck.pose import Pose
 from posecheck.reference import Stretch
 from posecheck.verdicts import Verdict
@@ -32,21 +31,15 @@ class Recognition:
 
 def _frame_matches(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[float, float]:
     """(how well the frame matches: 1, 0.5 with an optional check out, or 0; share met)."""
-    from posecheck import measures
-
-    facing = measures.facing_side(pose)
-    ctx = SideContext(facing, None, measures.facing_direction_x(pose, facing))
-    active = checker._choose_active(pose, ctx)
-    ctx = SideContext(facing, active, ctx.facing_x)
-    results = checker.evaluate(pose, ctx, t_s)
+    results, _ = checker.judge(pose, t_s)
     known = [r for r in results if r.verdict != Verdict.UNKNOWN]
     if not known:
-        return False, 0.0
+        return 0.0, 0.0
     met = sum(r.verdict == Verdict.OK for r in known) / len(results)
     required = [r for r in results if r.check.required and not r.check.relative]
     required_ok = all(r.verdict == Verdict.OK for r in required)
     enough_seen = len(known) >= 0.6 * len(results)
-    if not (required_ok and enough_seen and checker._view_ok(pose)):
+    if not (required_ok and enough_seen and checker.view_ok(pose)):
         return 0.0, met
     # An optional check seen out of range (a tip) makes the match weaker, not void.
     tips = any(r.verdict.is_fault for r in results if not r.check.relative)

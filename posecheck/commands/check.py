@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from posecheck.image_check import ImageVerdict, choose_stretch, format_verdict, judge_pose
-from posecheck.reference import LIBRARY_DIR, load_library, load_stretch
+from posecheck.profiles import resolve_stretch
+from posecheck.reference import LIBRARY_DIR, load_library
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,20 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _stretch(stretch_id: str, profile: str | None):
-    try:
-        from posecheck.profiles import resolve_stretch
-    except ImportError:  # pragma: no cover - profiles ship with the package
-        return load_stretch(stretch_id)
-    return resolve_stretch(stretch_id, profile)
-
-
 def run(args: argparse.Namespace) -> int:
     from posecheck.estimator import PoseEstimator
     from posecheck.video_io import read_image_rgb
 
     library = load_library(LIBRARY_DIR)
-    fixed = None if args.stretch == "auto" else _stretch(args.stretch, args.profile)
+    fixed = None if args.stretch == "auto" else resolve_stretch(args.stretch, args.profile)
     images = [(Path(p), read_image_rgb(p)) for p in args.images]  # fail early on a bad file
     out = []
     with PoseEstimator(args.model, mode="image") as estimator:
@@ -48,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 if recognition.stretch_id is None:
                     print(f"{path}: no library stretch recognised ({recognition.reason})")
                     continue
-                stretch = _stretch(recognition.stretch_id, args.profile)
+                stretch = resolve_stretch(recognition.stretch_id, args.profile)
             verdict = ImageVerdict(path, stretch, pose, judge_pose(pose, stretch),
                                    estimator.people_note(), recognition)
             out.append(verdict)
