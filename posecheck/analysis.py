@@ -451,7 +451,7 @@ def csv_landmarks(stretch: Stretch) -> list[str]:
     """Sided landmark names the checks and the visibility rule can use, in model order."""
     parts: set[str] = set(stretch.visible)
     for check in stretch.checks:
-        parts.update(check.measure.points)
+        parts.update(a for p in check.measure.points for a in p.split("|"))
     if stretch.sides is not None:
         parts.update(stretch.sides.measure.points)
     names: set[str] = set()

@@ -31,8 +31,11 @@ class Status(enum.Enum):
 
 
 # Shoulder width over torso length: small side-on, large facing the camera.
-SIDE_VIEW_MAX_RATIO = 0.6
-FRONT_VIEW_MIN_RATIO = 0.3
+# The shoulders are about 0.8 torso lengths apart; seen within about 35° of
+# side-on they look at most 0.8 * sin(35°) ~ 0.45 apart, and within about 50°
+# of facing the camera at least 0.8 * cos(50°) ~ 0.5 apart.
+SIDE_VIEW_MAX_RATIO = 0.45
+FRONT_VIEW_MIN_RATIO = 0.5
 SIDE_SWITCH_MARGIN_DEG = 10.0
 # How long a relative check watches the resting position before judging, and
 # how far back its resting value looks.
@@ -138,7 +141,8 @@ class StretchChecker:
     def _not_visible(self, pose: Pose, ctx: SideContext) -> tuple[str, ...]:
         names = []
         for part in self.stretch.visible:
-            names.extend(measures.names_for(part, ctx.facing))
+            names.extend(measures.first_visible(pose, part, ctx.facing,
+                                                self.stretch.min_visibility))
         return tuple(
             n for n in names if not measures.is_visible(pose, n, self.stretch.min_visibility)
         )

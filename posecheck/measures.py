@@ -62,6 +62,24 @@ def names_for(point: str, side: str) -> tuple[str, ...]:
     return (f"{side}_{point}",)
 
 
+def alternatives(point: str) -> tuple[str, ...]:
+    """The body parts a point may stand for: "ankle|heel" is the ankle, else the heel."""
+    return tuple(point.split("|"))
+
+
+def first_visible(pose: Pose, point: str, side: str, min_visibility: float) -> tuple[str, ...]:
+    """Landmark names for the first alternative of ``point`` that can be seen.
+
+    A foot touches the floor at the ankle, the heel or the toes: whichever the
+    camera sees marks the floor. When none can be seen, the first is named.
+    """
+    options = [names_for(p, side) for p in alternatives(point)]
+    for names in options:
+        if all(is_visible(pose, n, min_visibility) for n in names):
+            return names
+    return options[0]
+
+
 def is_visible(pose: Pose, name: str, min_visibility: float) -> bool:
     i = LANDMARK_INDEX[name]
     x, y = pose.xy_px[i]
@@ -101,14 +119,30 @@ def facing_side(pose: Pose, previous: str | None = None, margin: float = 0.1) ->
 def facing_direction_x(pose: Pose, side: str) -> float:
     """+1 if the person faces image-right, -1 if image-left (side view).
 
-    The nose sits ahead of the ears; the toes ahead of the heels back this up.
+    Three body cues vote, each weighted by how clear it is:
+
+    * a bent knee points forward (the knee flexes only one way), the
+      strongest cue, and one the head cannot spoil;
+    * with the shin upright (standing, sitting) the toes point forward;
+    * the nose sits ahead of the ears, unless the head is thrown far back,
+      as it is in a deep backbend, which is why it counts least.
     """
-    ear = (pose.point("left_ear") + pose.point("right_ear")) / 2
-    votes = float(pose.point("nose")[0] - ear[0])
-    foot = pose.point(f"{side}_foot_index")[0] - pose.point(f"{side}_heel")[0]
     torso = torso_length_px(pose)
-    if abs(votes) < 0.05 * torso:
-        votes = float(foot)
+    votes = 0.0
+    hip, knee, ankle = (pose.point(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+    thigh, leg = knee - hip, ankle - hip
+    bend = 180.0 - geometry.joint_angle_deg(hip, knee, ankle)
+    if bend > 10.0:
+        # cross < 0: the knee lies on the image-right side of the hip-ankle line.
+        cross = float(leg[0] * thigh[1] - leg[1] * thigh[0])
+        votes += 2.0 * min(1.0, (bend - 10.0) / 20.0) * (1.0 if cross < 0 else -1.0)
+    shin = ankle - knee
+    if abs(float(shin[0])) < 0.6 * abs(float(shin[1])):  # shin within ~30° of vertical
+        foot = float(pose.point(f"{side}_foot_index")[0] - pose.point(f"{side}_heel")[0])
+        votes += 1.5 * float(np.clip(foot / (0.1 * torso), -1.0, 1.0))
+    ear = (pose.point("left_ear") + pose.point("right_ear")) / 2
+    nose = float(pose.point("nose")[0] - ear[0])
+    votes += float(np.clip(nose / (0.1 * torso), -1.0, 1.0))
     return 1.0 if votes >= 0 else -1.0
 
 
@@ -117,7 +151,7 @@ def compute(pose: Pose, measure: Measure, ctx: SideContext, min_visibility: floa
     side = resolve_side(measure.side, ctx)
     if side is None:
         return MeasureValue(None, ())
-    groups = [names_for(p, side) for p in measure.points]
+    groups = [first_visible(pose, p, side, min_visibility) for p in measure.points]
     names = tuple(n for g in groups for n in g)
     missing = tuple(n for n in names if not is_visible(pose, n, min_visibility))
     if missing:

@@ -236,9 +236,11 @@ def _measure(r: _Reader, default_side: str) -> Measure:
     if len(points) != MEASURE_POINTS[kind]:
         raise r.fail("points", f"a '{kind}' measure takes {MEASURE_POINTS[kind]} points, "
                      f"got {len(points)}")
-    for i, p in enumerate(points):
-        if p not in POINT_NAMES:
-            raise r.fail(f"points[{i}]", f"unknown landmark '{p}'{_closest(p, POINT_NAMES)}")
+    for i, point in enumerate(points):
+        for p in point.split("|"):  # "ankle|heel": the first of them that can be seen
+            if p not in POINT_NAMES:
+                raise r.fail(f"points[{i}]",
+                             f"unknown landmark '{p}'{_closest(p, POINT_NAMES)}")
     side = r.choice("side", SIDES, default_side)
     reference = r.choice("reference", ("horizontal", "vertical"), "horizontal")
     toward = r.choice("toward", ("back", "front"), "back")
@@ -345,9 +347,11 @@ def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
     view = r.choice("view", VIEWS)
     default_side = "facing" if view == "side" else "mid"
     visible = r.strings("visible")
-    for i, part in enumerate(visible):
-        if part not in POINT_NAMES:
-            raise r.fail(f"visible[{i}]", f"unknown landmark '{part}'{_closest(part, POINT_NAMES)}")
+    for i, alternatives in enumerate(visible):
+        for part in alternatives.split("|"):
+            if part not in POINT_NAMES:
+                raise r.fail(f"visible[{i}]",
+                             f"unknown landmark '{part}'{_closest(part, POINT_NAMES)}")
 
     dosage_list = r.get("dosage", list)
     if not dosage_list:
