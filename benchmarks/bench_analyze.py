@@ -5,7 +5,7 @@ one of them, runs the full analysis (full model, annotated video on) with an
 empty landmark cache, and splits the time per frame into decoding, the pose
 model, and everything else (engine, overlay, encoding, CSV, plot, report).
 
-    /work/venv/bin/python benchmarks/bench_analyze.py [--keep DIR]
+    .venv/bin/python benchmarks/bench_analyze.py [--keep DIR]
 """
 
 from __future__ import annotations

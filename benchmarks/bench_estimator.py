@@ -3,7 +3,8 @@
 Real footage frames (the bird-dog phone video) are resized to 640x480 and
 1280x720 and fed through :class:`posecheck.estimator.PoseEstimator` in VIDEO
 mode, for every model variant that can be had (offline: only those the
-mediapipe wheel ships). Run with ``python benchmarks/bench_estimator.py``.
+mediapipe wheel ships). After ``bash .ci/setup``, run it with
+``.venv/bin/python benchmarks/bench_estimator.py``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from the phone videos in ../shared/footage, with the full model and the lite
 one, and at a reduced analysis size. Prints processed frames per second and
 mean / p95 milliseconds per frame, split into the model and the rest.
 
-    /work/venv/bin/python benchmarks/bench_live.py [--frames 150] [--models full lite]
+    .venv/bin/python benchmarks/bench_live.py [--frames 150] [--models full lite]
 """
 
 from __future__ import annotations

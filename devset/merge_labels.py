@@ -4,8 +4,10 @@ Usage: .venv/bin/python devset/merge_labels.py MEDIA_DIR LABEL_FILE... [--out de
 
 Each item's media must exist under MEDIA_DIR and match its sha256 (filled in
 when absent). Items whose media is the same file as an earlier item's are
-dropped (the same photo found in two repositories), and so are items that do
-not validate. What was dropped is printed.
+dropped when judged against the same stretch (the same photo found in two
+repositories, or labelled twice); the same picture judged against two
+stretches is two items (a good pelvic tilt is a bridge look-alike). Items
+that do not validate are dropped too. What was dropped is printed.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def main() -> int:
     args = ap.parse_args()
     known = set(load_library())
     kept: list[dict] = []
-    by_sha: dict[str, str] = {}
+    by_sha: dict[tuple[str, str], str] = {}
     ids: set[str] = set()
     for f in args.files:
         try:
@@ -64,8 +66,9 @@ def main() -> int:
             if t.get("sha256") and t["sha256"] != digest:
                 print(f"note {where}: sha256 in labels differs from the media; using the media's")
             t["sha256"] = digest
-            if digest in by_sha:
-                print(f"drop {where}: same file as {by_sha[digest]}")
+            key = (digest, str(t.get("stretch")))
+            if key in by_sha:
+                print(f"drop {where}: same file and stretch as {by_sha[key]}")
                 continue
             if t.get("id") in ids:
                 print(f"drop {where}: duplicate id")
@@ -75,7 +78,7 @@ def main() -> int:
             except LabelsError as exc:
                 print(f"drop {exc}")
                 continue
-            by_sha[digest] = t["id"]
+            by_sha[key] = t["id"]
             ids.add(t["id"])
             kept.append(t)
     kept.sort(key=lambda t: (t["stretch"], t.get("kind", "photo"), t["id"]))

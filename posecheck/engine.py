@@ -247,7 +247,11 @@ class StretchChecker:
         required_unknown = [r for r in required if r.value is None]
         if required_unknown:
             missing = tuple(n for r in required_unknown for n in r.missing)
-            if missing:
+            far = "right_" if self._facing == "left" else "left_"
+            if missing and all(n.startswith(far) for n in missing):
+                cue = (f"I can't see your other {_plural(missing)}: turn a little so the "
+                       "camera sees both sides")
+            elif missing:
                 cue = f"I can't see your {_plural(missing)} clearly"
             else:
                 cue = "Hold still a moment while I measure your resting position"

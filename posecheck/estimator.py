@@ -13,6 +13,7 @@ the :class:`Estimator` protocol so tests can pass a fake.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import mediapipe as mp
 import numpy as np
 from mediapipe.tasks.python import BaseOptions, vision
 
+from posecheck import native_stderr
 from posecheck.model import DEFAULT_VARIANT, ProgressCallback, ResolvedModel, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
 
@@ -182,9 +184,9 @@ class PoseEstimator:
             min_tracking_confidence=self.settings.min_tracking_confidence,
             output_segmentation_masks=False,
         )
-        self._landmarker: vision.PoseLandmarker | None = vision.PoseLandmarker.create_from_options(
-            options
-        )
+        with native_stderr.quiet(logger):
+            self._landmarker: vision.PoseLandmarker | None = (
+                vision.PoseLandmarker.create_from_options(options))
         self._last_timestamp_ms: int | None = None
         self._followed_box_px: np.ndarray | None = None
         self._followed_at_ms: int | None = None
@@ -238,12 +240,17 @@ class PoseEstimator:
         frame = _check_frame(frame_rgb)
         height_px, width_px = frame.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame)
-        if self.mode == "video":
-            if timestamp_ms is None:
-                raise ValueError("video mode needs a timestamp_ms for every frame")
-            result = self._landmarker.detect_for_video(image, self._next_timestamp_ms(timestamp_ms))
-        else:
-            result = self._landmarker.detect(image)
+        if self.mode == "video" and timestamp_ms is None:
+            raise ValueError("video mode needs a timestamp_ms for every frame")
+        # The first frames print the native core's remaining start-up warnings.
+        quiet = native_stderr.quiet(logger) if self.frames_processed < 3 \
+            else contextlib.nullcontext()
+        with quiet:
+            if self.mode == "video":
+                result = self._landmarker.detect_for_video(
+                    image, self._next_timestamp_ms(timestamp_ms))
+            else:
+                result = self._landmarker.detect(image)
         worlds = result.pose_world_landmarks or []
         return [
             _to_pose(lms, worlds[i] if i < len(worlds) else None, width_px, height_px)

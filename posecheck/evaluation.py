@@ -112,11 +112,16 @@ def judge_photo(item: Item, pose: Pose | None, stretch: Stretch) -> Outcome:
 def judge_clip(item: Item, sequence: PoseSequence, stretch: Stretch) -> list[Outcome]:
     """One outcome per labelled segment, from the frames inside it (smoothing on)."""
     checker = StretchChecker(_for_evaluation(stretch))
-    frames = [(float(t), checker.update(p, float(t)))
-              for p, t in zip(sequence.poses, sequence.timestamps_s, strict=True)]
+    times = [float(t) for t in sequence.timestamps_s]
+    frames = [checker.update(p, t) for p, t in zip(sequence.poses, times, strict=True)]
+    # A frame is on screen from its timestamp until the next one: a slow GIF's
+    # frame at 0 s still shows at 0.5 s.
+    step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 0.0
+    shown_until = [*times[1:], times[-1] + step] if times else []
     out = []
     for segment in item.segments:
-        inside = [r for t, r in frames if segment.start_s <= t <= segment.end_s]
+        inside = [r for t, until, r in zip(times, shown_until, frames, strict=True)
+                  if t <= segment.end_s and (until > segment.start_s or t >= segment.start_s)]
         if not inside:
             out.append(Outcome(item, segment, NO_LANDMARKS, "", "", "no frames in this segment"))
             continue

@@ -24,6 +24,9 @@ from pathlib import Path
 
 from posecheck.errors import PosecheckError
 
+# The project's own development set (see devset/README.md).
+DEVSET_LABELS = Path(__file__).resolve().parent.parent / "devset" / "labels.toml"
+
 EXPECTS = ("good", "fault", "lookalike", "abstain")
 KINDS = ("photo", "clip")
 VIEWS = ("side", "front", "back", "three_quarter", "overhead", "high")

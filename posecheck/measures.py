@@ -63,21 +63,24 @@ def names_for(point: str, side: str) -> tuple[str, ...]:
 
 
 def alternatives(point: str) -> tuple[str, ...]:
-    """The body parts a point may stand for: "ankle|heel" is the ankle, else the heel."""
+    """The body parts a point may stand for: "ankle|heel|foot_index"."""
     return tuple(point.split("|"))
 
 
 def first_visible(pose: Pose, point: str, side: str, min_visibility: float) -> tuple[str, ...]:
-    """Landmark names for the first alternative of ``point`` that can be seen.
+    """Landmark names for ``point``; for alternatives, the lowest one that can be seen.
 
-    A foot touches the floor at the ankle, the heel or the toes: whichever the
-    camera sees marks the floor. When none can be seen, the first is named.
+    Alternatives name the parts that may touch the floor: a foot rests on the
+    floor at the ankle when lying face down, at the toes in a plank, at the
+    heel on the back. The one lowest in the picture is the one touching it
+    (the camera is upright). When none can be seen, the first is named.
     """
     options = [names_for(p, side) for p in alternatives(point)]
-    for names in options:
-        if all(is_visible(pose, n, min_visibility) for n in names):
-            return names
-    return options[0]
+    seen = [names for names in options
+            if all(is_visible(pose, n, min_visibility) for n in names)]
+    if not seen:
+        return options[0]
+    return max(seen, key=lambda names: float(np.mean([pose.point(n)[1] for n in names])))
 
 
 def is_visible(pose: Pose, name: str, min_visibility: float) -> bool:
@@ -89,6 +92,22 @@ def is_visible(pose: Pose, name: str, min_visibility: float) -> bool:
     m = EDGE_MARGIN
     inside = -m * w <= x <= (1 + m) * w and -m * h <= y <= (1 + m) * h
     return bool(inside and pose.visibility[i] >= min_visibility)
+
+
+# How close (in torso lengths) a hidden far joint must lie to its near twin.
+BEHIND_NEAR_MAX = 0.15
+
+
+def _behind_near_twin(pose: Pose, name: str, min_visibility: float) -> bool:
+    """A hidden joint that lies where its visible left/right twin is: behind it."""
+    if not name.startswith(("left_", "right_")):
+        return False
+    side, part = name.split("_", 1)
+    twin = f"{_other(side)}_{part}"
+    if not is_visible(pose, twin, min_visibility):
+        return False
+    gap = geometry.distance_px(pose.point(name), pose.point(twin))
+    return gap <= BEHIND_NEAR_MAX * torso_length_px(pose)
 
 
 def torso_length_px(pose: Pose) -> float:
@@ -154,6 +173,8 @@ def compute(pose: Pose, measure: Measure, ctx: SideContext, min_visibility: floa
     groups = [first_visible(pose, p, side, min_visibility) for p in measure.points]
     names = tuple(n for g in groups for n in g)
     missing = tuple(n for n in names if not is_visible(pose, n, min_visibility))
+    if missing and measure.hidden_behind_near:
+        missing = tuple(n for n in missing if not _behind_near_twin(pose, n, min_visibility))
     if missing:
         return MeasureValue(None, names, missing)
     pts = [np.mean([pose.point(n) for n in g], axis=0) for g in groups]

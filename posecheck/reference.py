@@ -42,6 +42,9 @@ class Measure:
     side: str = "facing"
     reference: str = "horizontal"  # inclination only: horizontal | vertical
     toward: str = "back"  # lean only: back | front
+    # A far-side joint the camera cannot see, lying just behind its near-side
+    # twin, is taken to be there: the near limb hides it because they overlap.
+    hidden_behind_near: bool = False
 
     @property
     def unit(self) -> str:
@@ -248,11 +251,13 @@ def _measure(r: _Reader, default_side: str) -> Measure:
         raise r.fail("reference", "only an 'inclination' measure takes a reference")
     if kind != "lean" and "toward" in r.table:
         raise r.fail("toward", "only a 'lean' measure takes 'toward'")
-    return Measure(kind, points, side, reference, toward)
+    behind = r.get("hidden_behind_near", bool, False)
+    return Measure(kind, points, side, reference, toward, behind)
 
 
 CHECK_KEYS = ("id", "label", "role", "measure", "points", "side", "reference", "toward", "min",
-              "max", "cue_low", "cue_high", "priority", "required", "hysteresis", "relative")
+              "max", "cue_low", "cue_high", "priority", "required", "hysteresis", "relative",
+              "hidden_behind_near")
 DOSAGE_KEYS = ("kind", "sets", "hold_s", "reps", "rest_s", "per_side", "alternate", "label")
 TOP_KEYS = ("id", "name", "summary", "view", "setup", "visible", "instructions", "safety",
             "dosage", "phases", "checks", "reps", "sides", "min_visibility")

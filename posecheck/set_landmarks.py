@@ -129,6 +129,28 @@ def load_clip(store: Path, item: Item) -> PoseSequence | None:
     return load_sequence(path)
 
 
+def load_all(labels: LabelledSet, store: Path | None = None
+             ) -> tuple[dict[str, Pose | None], dict[str, PoseSequence]]:
+    """The stored poses of every item whose landmarks match its media (by sha256).
+
+    Items without stored landmarks, or stored for other media than the labels
+    name now, are left out; the evaluation reports them as "no landmarks".
+    """
+    store = store or default_store(labels)
+    stored = load_photos(store).poses
+    photos: dict[str, Pose | None] = {}
+    for item in labels.photos:
+        if item.id in stored and (not item.sha256 or stored[item.id][0] == item.sha256):
+            photos[item.id] = stored[item.id][1]
+    clips: dict[str, PoseSequence] = {}
+    for item in labels.clips:
+        sequence = load_clip(store, item)
+        if sequence is not None and (not item.sha256
+                                     or sequence.extra.get("sha256") == item.sha256):
+            clips[item.id] = sequence
+    return photos, clips
+
+
 @dataclass
 class BuildReport:
     estimated: list[str]
@@ -199,4 +221,8 @@ def build_landmarks(
     photos.poses = {k: v for k, v in photos.poses.items() if k in wanted}
     if photos.poses:
         save_photos(store, photos)
+    clip_ids = {i.id for i in labels.clips}
+    for path in sorted((store / CLIPS_DIR).glob("*.npz")):
+        if path.stem not in clip_ids:
+            path.unlink()
     return report

@@ -253,11 +253,11 @@ CORRECT: dict[str, Pose] = {
 
 # (stretch, description, faulty pose, check that must fail, expected verdict)
 FAULTS: list[tuple[str, str, Pose, str, str]] = [
-    ("prone_on_elbows", "hips lifted", PRONE.with_near(thigh=205).build(), "hips_down", "too_high"),
+    ("prone_on_elbows", "hips lifted", PRONE.with_near(thigh=220).build(), "hips_down", "too_high"),
     (
         "prone_press_up",
         "hips lifted",
-        PRESS_UP.with_near(thigh=205).build(),
+        PRESS_UP.with_near(thigh=220).build(),
         "hips_down",
         "too_high",
     ),
@@ -341,10 +341,10 @@ FAULTS: list[tuple[str, str, Pose, str, str]] = [
     ),
     (
         "knee_to_chest",
-        "other leg bent",
-        KNEE_TO_CHEST.with_near(thigh=130, shin=250).build(),
-        "other_leg_long",
-        "too_low",
+        "other leg lifted",
+        KNEE_TO_CHEST.with_near(thigh=135, shin=135).build(),
+        "other_leg_down",
+        "too_high",
     ),
     (
         "double_knee_to_chest",

@@ -164,19 +164,18 @@ def test_bird_dog_back_stays_level(runs: dict) -> None:
     assert s["time"]["no_person_s"] == 0
 
 
-def test_bird_dog_two_holds_on_alternating_sides(runs: dict) -> None:
+def test_bird_dog_holds_only_what_the_camera_can_see(runs: dict) -> None:
     s = _summary(runs, "bird_dog")
     attempts = s["holds"]["attempts"]
-    assert len(attempts) == 2
-    first, second = attempts
-    assert first["side"] != second["side"]
-    assert first["start_s"] == pytest.approx(1.7, abs=0.8)
-    assert second["start_s"] == pytest.approx(8.7, abs=0.8)
-    for a in attempts:
-        assert 2.5 <= a["held_s"] <= 4.5
-    # Kneeling on all fours the far knee hides behind the near one (about 4 s of
-    # the clip); the outstretched foot leaving the picture no longer counts.
-    assert s["time"]["joints_not_visible_s"] <= 4.5
+    # First side: the reaching arm is the near one, in view: one hold of about 3 s.
+    first = attempts[0]
+    assert first["start_s"] == pytest.approx(1.9, abs=0.6)
+    assert 2.0 <= first["held_s"] <= 4.5
+    # Second side: the reaching arm is the far one, hidden by the body and cut off
+    # by the frame. It defines the stretch, so no hold counts there: the camera
+    # must see it, and the time is reported as joints not visible.
+    assert not [a for a in attempts[1:] if a["held_s"] > 1.0]
+    assert s["time"]["joints_not_visible_s"] >= 1.5
 
 
 def test_pelvic_tilt_lying_with_hips_down(runs: dict) -> None:

@@ -146,6 +146,9 @@ def test_live_page_checks_a_fake_camera(server, tmp_path: Path) -> None:
             page.goto(url, timeout=60_000)
             page.get_by_role("heading", name="Live check").wait_for()
             page.get_by_text("Stop if you feel sharp pain").first.wait_for()
+            # A patient's page: no developer toolbar ("Deploy", the developer menu).
+            assert page.get_by_role("button", name="Deploy").count() == 0
+            assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
 
             _choose_stretch(page, STRETCH_NAME)
 

@@ -90,7 +90,7 @@ def sequence(poses, times) -> PoseSequence:
 
 def test_each_expected_answer_is_scored() -> None:
     labels = load_labelled_set_from_text(LABELS)
-    hips_up = PRESS_UP.with_near(thigh=205).build()
+    hips_up = PRESS_UP.with_near(thigh=220).build()
     poses = {
         "press_good": CORRECT["prone_press_up"],
         "press_hips_up": hips_up,
@@ -115,7 +115,7 @@ def test_each_expected_answer_is_scored() -> None:
 
 def test_disagreements_name_the_check_and_value() -> None:
     labels = load_labelled_set_from_text(LABELS)
-    hips_up = PRESS_UP.with_near(thigh=205).build()
+    hips_up = PRESS_UP.with_near(thigh=220).build()
     # Swap the two photos: the good one is now labelled as the fault and vice versa.
     poses = {"press_good": hips_up, "press_hips_up": CORRECT["prone_press_up"]}
     outcomes = evaluation.evaluate(labels, LIBRARY, poses, {})
@@ -154,3 +154,21 @@ def test_photo_landmarks_round_trip(tmp_path: Path) -> None:
     sha, pose = back.poses["b"]
     assert sha == "sha-b"
     np.testing.assert_allclose(pose.xy_px, CORRECT["bridge"].xy_px, atol=1e-3)
+
+
+def test_a_slow_gif_frame_counts_for_the_segment_it_is_shown_in() -> None:
+    text = """
+[[item]]
+id = "gif"
+stretch = "prone_press_up"
+kind = "clip"
+media = "g.gif"
+expect = "segments"
+segments = [{ start_s = 0.05, end_s = 0.95, expect = "good" },
+            { start_s = 1.05, end_s = 1.95, expect = "fault", fault = "hips_lifted" }]
+"""
+    labels = load_labelled_set_from_text(text)
+    hips_up = PRESS_UP.with_near(thigh=220).build()
+    clip = sequence([CORRECT["prone_press_up"], hips_up], [0.0, 1.0])
+    outcomes = evaluation.evaluate(labels, LIBRARY, {}, {"gif": clip})
+    assert [(o.answer, o.agrees) for o in outcomes] == [("accepted", True), ("rejected", True)]

@@ -64,15 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise PosecheckError(f"{labels.path}: no items for the stretches asked for")
     labels = type(labels)(labels.path, items)
-    photos = set_landmarks.load_photos(store)
-    photo_poses = {k: pose for k, (sha, pose) in photos.poses.items()
-                   if not _stale(labels, k, sha)}
-    clips = {}
-    for item in labels.clips:
-        sequence = set_landmarks.load_clip(store, item)
-        if sequence is not None and not (item.sha256 and
-                                         sequence.extra.get("sha256") != item.sha256):
-            clips[item.id] = sequence
+    photo_poses, clips = set_landmarks.load_all(labels, store)
     outcomes = evaluation.evaluate(labels, stretches, photo_poses, clips)
     if args.json:
         print(json.dumps(evaluation.summary(outcomes), indent=2))
@@ -80,10 +72,3 @@ def run(args: argparse.Namespace) -> int:
         print(evaluation.format_table(outcomes, disagreements=not args.no_disagreements))
     return 0
 
-
-def _stale(labels, item_id: str, sha: str) -> bool:
-    """Landmarks stored for other media than the labels now name."""
-    for item in labels.items:
-        if item.id == item_id:
-            return bool(item.sha256) and item.sha256 != sha
-    return False

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from posecheck import profiles, tuning
+from posecheck import evaluation, profiles, set_landmarks, tuning
 from posecheck.errors import PosecheckError
+from posecheck.labelled_set import DEVSET_LABELS, LabelledSet, load_labelled_set
 from posecheck.reference import Check, Stretch
 from posecheck.ui import common
 
@@ -328,6 +329,50 @@ def _comparison_rows(evaluations: dict[str, tuning.Evaluation], stretch: Stretch
 # ---------------------------------------------------------------- page
 
 
+@st.cache_resource(show_spinner=False)
+def _devset() -> tuple[LabelledSet, dict, dict] | None:
+    """The project's labelled set and its stored landmarks, loaded once per server."""
+    if not DEVSET_LABELS.is_file():
+        return None
+    labels = load_labelled_set(DEVSET_LABELS)
+    photos, clips = set_landmarks.load_all(labels)
+    return labels, photos, clips
+
+
+def _labelled_set_section(shipped: Stretch,
+                          configs: dict[str, dict[str, tuple[float | None, float | None]]]
+                          ) -> None:
+    """Agreement on the labelled photos and clips under each set of ranges."""
+    loaded = _devset()
+    if loaded is None:
+        return
+    labels, photos, clips = loaded
+    items = tuple(i for i in labels.items if i.stretch == shipped.id)
+    if not items:
+        return
+    st.markdown(f"**On the labelled set** ({len(items)} photos and clips of real people "
+                f"for {shipped.name}, labelled by eye; see `posecheck eval`)")
+    subset = LabelledSet(labels.path, items)
+    rows, detail = [], ""
+    for name, ranges in configs.items():
+        stretch = tuning.apply_overrides(shipped, ranges)
+        outcomes = evaluation.evaluate(subset, {shipped.id: stretch}, photos, clips)
+        m = evaluation.Metrics.of(outcomes)
+        rows.append({
+            "ranges": name,
+            "agreement": f"{m.agree}/{m.items}",
+            "correct form rejected": f"{m.false_alarms}/{m.good}",
+            "asked for a better view": f"{m.good_abstained}/{m.good}",
+            "faults and look-alikes accepted": f"{m.misses}/{m.bad}",
+        })
+        if name == "current edit":
+            detail = evaluation.format_table(outcomes)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    with st.expander("Every disagreement under the current edit"):
+        st.markdown(detail.split("Disagreements", 1)[-1] if "Disagreements" in detail
+                    else detail)
+
+
 def render() -> None:
     """Draw the tuning page."""
     st.header("Tune the angle ranges")
@@ -429,6 +474,8 @@ def render() -> None:
                  width="stretch")
     st.caption("Each check: frames within the range / frames it was measured. Good form: "
                "frames where every required check passes (the hold timer runs).")
+
+    _labelled_set_section(shipped, configs)
 
     st.subheader("4. Save")
     save, reset = st.columns(2)
