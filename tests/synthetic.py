@@ -173,9 +173,13 @@ class FrontPose:
 PRONE = SidePose(
     trunk=15, neck=35, near=Limbs(thigh=180, shin=180, foot=190, upper_arm=270, forearm=0)
 )
+# Straight arms reaching down and a little forward, so the hands and the hips
+# both rest on the floor (a body with its arms 1.15 torso lengths long).
 PRESS_UP = SidePose(
-    trunk=40, neck=60, near=Limbs(thigh=180, shin=180, foot=190, upper_arm=275, forearm=275)
+    trunk=65, neck=80, near=Limbs(thigh=180, shin=180, foot=190, upper_arm=308, forearm=308)
 )
+# Upward-dog shape: hands and feet down, hips and thighs lifted off the floor.
+PRESS_UP_HIPS_LIFTED = replace(PRESS_UP, trunk=50, neck=65).with_near(thigh=235)
 STANDING = dict(hip=(640, 320))
 STANDING_EXT = SidePose(trunk=110, neck=115, near=Limbs(upper_arm=240, forearm=330), **STANDING)
 KNEEL_HINGE = SidePose(
@@ -257,7 +261,7 @@ FAULTS: list[tuple[str, str, Pose, str, str]] = [
     (
         "prone_press_up",
         "hips lifted",
-        PRESS_UP.with_near(thigh=220).build(),
+        PRESS_UP_HIPS_LIFTED.build(),
         "hips_down",
         "too_high",
     ),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic import CORRECT, PRESS_UP
+from synthetic import CORRECT, PRESS_UP_HIPS_LIFTED
 
 from posecheck import evaluation, set_landmarks
 from posecheck.labelled_set import LabelsError, load_labelled_set
@@ -90,7 +90,7 @@ def sequence(poses, times) -> PoseSequence:
 
 def test_each_expected_answer_is_scored() -> None:
     labels = load_labelled_set_from_text(LABELS)
-    hips_up = PRESS_UP.with_near(thigh=220).build()
+    hips_up = PRESS_UP_HIPS_LIFTED.build()
     poses = {
         "press_good": CORRECT["prone_press_up"],
         "press_hips_up": hips_up,
@@ -115,7 +115,7 @@ def test_each_expected_answer_is_scored() -> None:
 
 def test_disagreements_name_the_check_and_value() -> None:
     labels = load_labelled_set_from_text(LABELS)
-    hips_up = PRESS_UP.with_near(thigh=220).build()
+    hips_up = PRESS_UP_HIPS_LIFTED.build()
     # Swap the two photos: the good one is now labelled as the fault and vice versa.
     poses = {"press_good": hips_up, "press_hips_up": CORRECT["prone_press_up"]}
     outcomes = evaluation.evaluate(labels, LIBRARY, poses, {})
@@ -168,7 +168,7 @@ segments = [{ start_s = 0.05, end_s = 0.95, expect = "good" },
             { start_s = 1.05, end_s = 1.95, expect = "fault", fault = "hips_lifted" }]
 """
     labels = load_labelled_set_from_text(text)
-    hips_up = PRESS_UP.with_near(thigh=220).build()
+    hips_up = PRESS_UP_HIPS_LIFTED.build()
     clip = sequence([CORRECT["prone_press_up"], hips_up], [0.0, 1.0])
     outcomes = evaluation.evaluate(labels, LIBRARY, {}, {"gif": clip})
     assert [(o.answer, o.agrees) for o in outcomes] == [("accepted", True), ("rejected", True)]
