@@ -230,6 +230,14 @@ class StretchChecker:
             return self._finish(t_s, pose, Status.WRONG_VIEW, cue, None, results,
                                 FormState.UNKNOWN, rep_phase)
 
+        # A "view" check says whether the camera sees the body well enough to
+        # judge it (a leg folded to a stub by the picture): failing, it asks for
+        # a better view instead of judging.
+        view = first_fault([r for r in results if r.check.required], ("view",))
+        if view is not None:
+            return self._finish(t_s, pose, Status.WRONG_VIEW, view.cue or "", view.check.id,
+                                results, FormState.UNKNOWN, rep_phase)
+
         # The cue comes from the most important failing check of any kind; only
         # required checks decide whether the form counts.
         fault = first_fault(results, ("position", "form", "safety"))

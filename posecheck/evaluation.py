@@ -90,6 +90,9 @@ def explain(result: FrameResult) -> str:
     if answer == REJECTED and result.cue_check is not None:
         failing = [r for r in result.checks if r.verdict.is_fault and r.check.required]
         return "; ".join(_describe(r) for r in failing) or result.cue_check
+    if answer == ABSTAINED and result.cue_check is not None:
+        return f"{result.status.value}: " + "; ".join(
+            _describe(r) for r in result.checks if r.check.id == result.cue_check)
     if answer == ABSTAINED:
         unknown = [r for r in result.checks if r.check.required and r.value is None]
         return result.status.value + (": " + "; ".join(_describe(r) for r in unknown)

@@ -187,6 +187,8 @@ def compute(pose: Pose, measure: Measure, ctx: SideContext, min_visibility: floa
     elif measure.kind == "lean":
         sign = 1.0 if measure.toward == "back" else -1.0
         value = sign * geometry.lean_deg(pts[0], pts[1], ctx.facing_x)
+    elif measure.kind == "length":
+        value = 100.0 * geometry.distance_px(pts[0], pts[1]) / torso_length_px(pose)
     elif measure.kind == "height":
         value = geometry.height_above_line_pct(pts[0], pts[1], pts[2], torso_length_px(pose))
     else:  # pragma: no cover - the loader refuses other kinds

@@ -21,11 +21,12 @@ from posecheck.pose import LANDMARK_NAMES, PAIRED_PARTS
 
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "reference_poses"
 
-MEASURE_KINDS = ("angle", "inclination", "elevation", "lean", "height")
-MEASURE_POINTS = {"angle": 3, "inclination": 2, "elevation": 2, "lean": 2, "height": 3}
-MEASURE_UNITS = {"height": "%"}  # everything else is in degrees
+MEASURE_KINDS = ("angle", "inclination", "elevation", "lean", "height", "length")
+MEASURE_POINTS = {"angle": 3, "inclination": 2, "elevation": 2, "lean": 2, "height": 3,
+                  "length": 2}
+MEASURE_UNITS = {"height": "%", "length": "%"}  # everything else is in degrees
 SIDES = ("facing", "far", "left", "right", "mid", "active", "other")
-ROLES = ("position", "form", "safety")
+ROLES = ("position", "form", "safety", "view")
 VIEWS = ("side", "front")
 DOSAGE_KINDS = ("hold", "reps")
 # Unsided body-part names usable in ``points`` (resolved with the check's side).

@@ -273,7 +273,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             band = f"at least {c['min']:g}{unit}{rel}"
         else:
             band = f"at most {c['max']:g}{unit}{rel}"
-        kind = {"position": "position", "form": "form", "safety": "safety"}[c["role"]]
+        kind = c["role"]
         optional = "" if c["required"] else ", advice only"
         lines.append(f"- {c['label']}: {band} ({kind}{optional})")
     lm = data["landmarks"]

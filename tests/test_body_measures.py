@@ -105,3 +105,17 @@ def test_happy_baby_is_not_a_knee_hug() -> None:
     assert result.result("knees_folded").verdict == Verdict.TOO_HIGH
     assert result.status == Status.GET_IN_POSITION
 
+
+
+def test_a_leg_folded_to_a_stub_in_the_picture_asks_for_a_better_view() -> None:
+    # The thigh points at the camera (or the model folded it): its picture is
+    # a fifth of its length, and nothing about the hips can be judged.
+    pose = PRESS_UP.build()
+    xy = pose.xy_px.copy()
+    hip = xy[LANDMARK_INDEX["left_hip"]]
+    for part in ("knee", "ankle", "heel", "foot_index"):
+        xy[LANDMARK_INDEX[f"left_{part}"]] = hip + (xy[LANDMARK_INDEX[f"left_{part}"]] - hip) * 0.2
+    result = judge("prone_press_up", Pose(xy, pose.visibility, pose.image_size))
+    assert result.status == Status.WRONG_VIEW
+    assert result.cue_check == "thighs_in_view"
+    assert "side-on" in result.cue

@@ -82,3 +82,20 @@ def test_eval_refuses_a_missing_labels_file(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "no such labels file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_eval_takes_a_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    from posecheck import profiles
+    from posecheck.cli import main
+
+    monkeypatch.setenv(profiles.PROFILES_ENV, str(tmp_path))
+    profiles.create_profile("loose")
+    # A profile that lets any hip height pass accepts the upward dogs.
+    profiles.save_overrides("loose", "prone_press_up", {"hips_down": (None, 500.0)})
+    assert main(["eval", str(DEVSET_LABELS), "--stretch", "prone_press_up", "--json",
+                 "--profile", "loose"]) == 0
+    tuned = json.loads(capsys.readouterr().out)
+    shipped = summary()["named_faults"]["prone_press_up/hips_lifted"]
+    assert tuned["named_faults"]["prone_press_up/hips_lifted"]["caught"] < shipped["caught"]
+    assert set(tuned["stretches"]) == {"prone_press_up"}

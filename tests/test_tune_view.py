@@ -60,9 +60,15 @@ def test_tune_view_loads_a_cache_compares_and_saves(env: Path) -> None:
     sliders = {s.key: s for s in at.slider}
     key = f"tune_range_{STRETCH}_clinic_a_sit_back"
     assert key in sliders
-    assert len(at.dataframe) == 1
+    assert len(at.dataframe) == 2
     table = at.dataframe[0].value
     assert list(table["ranges"])[:2] == ["shipped", "current edit"]
+    # The same ranges judged on the labelled set of real footage.
+    labelled = at.dataframe[1].value
+    assert list(labelled["ranges"])[:2] == ["shipped", "current edit"]
+    agree, items = (int(x) for x in labelled["agreement"][0].split("/"))
+    assert 0 < agree <= items
+    assert any("On the labelled set" in m.value for m in at.markdown)
     shipped_max = profiles.resolve_stretch(STRETCH).check("sit_back").max
     assert shipped_max is not None
     sliders[key].set_value(shipped_max + 7).run()
