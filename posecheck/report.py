@@ -210,7 +210,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     lines.append(f"Video: `{Path(data['video']).name}`  ")
     rng = data["range"]
     lines.append(
-        f"Analysed: {_clock(rng['start_s'])} to {_clock(rng['end_s'])} "
+        f"Analyzed: {_clock(rng['start_s'])} to {_clock(rng['end_s'])} "
         f"({tm['total_s']:.1f} s, {rng['frames']} frames)  "
     )
     if st["chosen"] == "recognized":

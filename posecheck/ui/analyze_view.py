@@ -1,6 +1,6 @@
-"""The "Analyse a recording" page: upload a video, get the annotated video and a report.
+"""The "Analyze a recording" page: upload a video, get the annotated video and a report.
 
-The upload is saved to a temporary folder, analysed with
+The upload is saved to a temporary folder, analyzed with
 :func:`posecheck.analysis.analyze_video` (progress shown while the poses are
 found and the video is drawn), and the results are shown on the page: the
 annotated video, the summary, the fault table, the plot, and a download
@@ -119,7 +119,7 @@ def _show_results(state: dict[str, Any]) -> None:
 
 def render() -> None:
     """Draw the page."""
-    st.header("Analyse a recording")
+    st.header("Analyze a recording")
     common.safety_note()
     st.write("Upload a video of a session to see which holds or repetitions counted, "
              "where the form broke and by how much.")
@@ -141,7 +141,7 @@ def render() -> None:
         dosage_index = common.dosage_picker(stretch, "analyze_dosage")
     write_video = st.checkbox("Make the annotated video", value=True, key="analyze_video",
                               help="Drawing the video takes extra time.")
-    if st.button("Analyse", type="primary", disabled=upload is None, key="analyze_go"):
+    if st.button("Analyze", type="primary", disabled=upload is None, key="analyze_go"):
         assert upload is not None
         work = Path(tempfile.mkdtemp(dir=_work_dir()))
         video = work / Path(upload.name).name
@@ -149,12 +149,12 @@ def render() -> None:
         try:
             state = _run_analysis(video, stretch_id, profile, dosage_index, write_video)
         except PosecheckError as exc:
-            st.error(f"This video could not be analysed: {exc}")
+            st.error(f"This video could not be analyzed: {exc}")
             st.session_state.pop("analyze_result", None)
             return
         except (OSError, ValueError, RuntimeError) as exc:
             logger.exception("analysis of an uploaded video failed")
-            st.error(f"This video could not be analysed ({type(exc).__name__}: {exc}).")
+            st.error(f"This video could not be analyzed ({type(exc).__name__}: {exc}).")
             st.session_state.pop("analyze_result", None)
             return
         state["name"] = upload.name
