@@ -40,6 +40,8 @@ SIDE_SWITCH_MARGIN_DEG = 10.0
 # How long a relative check watches the resting position before judging, and
 # how far back its resting value looks.
 BASELINE_S = 1.5
+# A cue from an optional check, while the form counts: advice, never a fault.
+TIP_PREFIX = "Good form. Tip: "
 BASELINE_WINDOW_S = 15.0
 
 
@@ -266,8 +268,8 @@ class StretchChecker:
             return self._finish(t_s, pose, Status.NOT_VISIBLE, cue, None, results,
                                 FormState.UNKNOWN, rep_phase)
         if fault is not None:  # only optional checks fail: say so, but the form counts
-            return self._finish(t_s, pose, Status.GOOD, fault.cue or "", fault.check.id,
-                                results, FormState.GOOD, rep_phase)
+            return self._finish(t_s, pose, Status.GOOD, f"{TIP_PREFIX}{fault.cue or ''}",
+                                fault.check.id, results, FormState.GOOD, rep_phase)
         cue = "Good, hold it there" if self.dosage.kind == "hold" else "Good, now come back"
         return self._finish(t_s, pose, Status.GOOD, cue, None, results, FormState.GOOD, rep_phase)
 

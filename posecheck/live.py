@@ -72,6 +72,12 @@ class CheckLine:
     value: str  # "142°", "12%", or "?" when unknown
     verdict: Verdict
     role: str
+    required: bool = True
+
+    @property
+    def is_tip(self) -> bool:
+        """An optional check out of its range: advice, not a fault."""
+        return self.verdict.is_fault and not self.required
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,7 @@ class LiveSession:
                 + ("" if c.value is None or c.check.measure.unit == "%" else "°"),
                 c.verdict,
                 c.check.role,
+                c.check.required,
             )
             for c in r.checks
         )

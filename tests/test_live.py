@@ -216,3 +216,19 @@ def test_live_stream_survives_a_failing_estimator() -> None:
     frame = _frame()
     assert stream.handle(frame, 0.0, 0.0) is frame
     assert "no model here" in (stream.error or "")
+
+
+def test_a_tip_reads_as_a_tip_while_the_form_counts() -> None:
+    from synthetic import PRESS_UP
+
+    # Elbows bent: the press-up counts, with a tip to straighten the arms if it feels fine.
+    bent = PRESS_UP.with_near(upper_arm=300, forearm=250).build()
+    session = LiveSession(load_stretch("prone_press_up"), FakeEstimator([bent]))
+    _feed(session, [(bent, 2.0)])
+    snap = session.snapshot()
+    assert snap.status == Status.GOOD
+    assert snap.cue.startswith("Good form. Tip: ")
+    tips = [c for c in snap.checks if c.is_tip]
+    assert [c.label for c in tips] == ["Arms straight"]
+    assert not [c for c in snap.checks if c.verdict.is_fault and not c.is_tip]
+    assert snap.good_s > 1.0

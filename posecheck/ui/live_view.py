@@ -54,6 +54,7 @@ VERDICT_MARK = {
     Verdict.TOO_HIGH: ":red[:material/cancel:]",
     Verdict.UNKNOWN: ":gray[:material/help:]",
 }
+TIP_MARK = ":orange[:material/lightbulb:]"
 
 
 def _estimator_factory(model: str) -> Estimator:
@@ -110,9 +111,13 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
     if snap.checks:
         rows = []
         for c in snap.checks:
-            state = "not seen" if c.verdict == Verdict.UNKNOWN else (
-                "in range" if c.verdict == Verdict.OK else "needs a change")
-            rows.append(f"| {VERDICT_MARK[c.verdict]} | {c.label} | {c.value} | {state} |")
+            if c.is_tip:  # advice only: the form still counts
+                mark, state = TIP_MARK, "tip"
+            else:
+                mark = VERDICT_MARK[c.verdict]
+                state = "not seen" if c.verdict == Verdict.UNKNOWN else (
+                    "in range" if c.verdict == Verdict.OK else "needs a change")
+            rows.append(f"| {mark} | {c.label} | {c.value} | {state} |")
         st.markdown("| | Check | Measured | |\n|---|---|---|---|\n" + "\n".join(rows))
     speed = []
     if snap.fps is not None:
