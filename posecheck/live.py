@@ -263,10 +263,14 @@ class LiveSession:
                 cr = result.result(result.cue_check)
             except KeyError:
                 cr = None
-            if cr is not None and cr.verdict.is_fault:
+            # A correction is a required check out of range while the person is
+            # at it: not a tip, and not the rest or "done" message shown meanwhile.
+            if (cr is not None and cr.verdict.is_fault and cr.check.required
+                    and result.status not in (Status.REST, Status.DONE)):
                 fault_id = cr.check.id
-                entry = rec.tally.setdefault(fault_id, [cr.check.label, result.cue, 0, 0.0])
-                entry[1] = result.cue or entry[1]
+                cue = cr.cue or result.cue
+                entry = rec.tally.setdefault(fault_id, [cr.check.label, cue, 0, 0.0])
+                entry[1] = cue or entry[1]
                 if rec.last_fault != fault_id:
                     entry[2] += 1
                 entry[3] += dt

@@ -232,3 +232,13 @@ def test_a_tip_reads_as_a_tip_while_the_form_counts() -> None:
     assert [c.label for c in tips] == ["Arms straight"]
     assert not [c for c in snap.checks if c.verdict.is_fault and not c.is_tip]
     assert snap.good_s > 1.0
+
+
+def test_rest_and_tips_are_not_listed_as_corrections() -> None:
+    s = _session()
+    # A whole 30 s hold, then a faulty pose during the rest that follows.
+    t = _feed(s, [(GOOD, 31.0)])
+    _feed(s, [(BAD, 3.0)], t)
+    assert s.latest is not None and s.latest.status == Status.REST
+    cues = [f.cue for f in s.summary().top_faults]
+    assert not [c for c in cues if c.startswith("Rest for")], cues
