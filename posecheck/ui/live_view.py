@@ -19,7 +19,7 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from posecheck.engine import Status
+from posecheck.engine import TIP_PREFIX, Status
 from posecheck.errors import PosecheckError
 from posecheck.estimator import Estimator
 from posecheck.live import LiveSettings, LiveSnapshot, LiveStream, SessionSummary
@@ -96,6 +96,8 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
         return
     headline = HEADLINE[snap.status]
     cue = snap.cue
+    if cue.startswith(TIP_PREFIX):  # the headline already says "Good form"
+        cue = "Tip: " + cue.removeprefix(TIP_PREFIX)
     if snap.status in (Status.GOOD, Status.DONE):
         st.success(f"**{headline}** - {cue}")
     elif snap.status == Status.ADJUST:
