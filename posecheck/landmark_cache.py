@@ -181,6 +181,12 @@ def save_sequence(sequence: PoseSequence, path: Path | str) -> Path:
     }
     if has_world:
         arrays["world_m"] = sequence.world_m().astype(np.float32)
+    return write_npz_atomically(path, arrays)
+
+
+def write_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write a compressed ``.npz``: a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from posecheck.labelled_set import Item, LabelledSet
-from posecheck.landmark_cache import PoseSequence, load_sequence, save_sequence
+from posecheck.landmark_cache import (
+    PoseSequence,
+    load_sequence,
+    save_sequence,
+    write_npz_atomically,
+)
 from posecheck.pose import NUM_LANDMARKS, Pose
 
 logger = logging.getLogger(__name__)
@@ -106,16 +109,7 @@ def save_photos(store: Path, photos: PhotoLandmarks) -> Path:
         "image_size": size,
         "meta_json": np.array(json.dumps({"model_id": photos.model_id})),
     }
-    path = store / PHOTOS_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".photos.", suffix=".part", dir=store)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_npz_atomically(store / PHOTOS_FILE, arrays)
 
 
 def clip_path(store: Path, item: Item) -> Path:
