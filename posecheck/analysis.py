@@ -102,6 +102,22 @@ class HoldAttempt:
 
 
 @dataclass(frozen=True)
+class PositionBlocker:
+    """A position check that kept the person out of the stretch, and for how long."""
+
+    check_id: str
+    label: str
+    cue: str
+    seconds: float
+    first_s: float
+    last_s: float
+    typical_value: float  # median while it was the cue
+    low: float | None
+    high: float | None
+    unit: str
+
+
+@dataclass(frozen=True)
 class Summary:
     """Everything the report says about one analysed recording (all times in seconds)."""
 
@@ -133,6 +149,8 @@ class Summary:
     complete: bool
     faults: tuple[FaultEpisode, ...]
     checks: tuple[Check, ...]
+    # What kept the person out of position, most time first.
+    position_blockers: tuple[PositionBlocker, ...] = ()
 
     @property
     def holds_completed(self) -> int:
@@ -325,6 +343,40 @@ def find_fault_episodes(
     return episodes
 
 
+def position_blockers(frames: Sequence[FrameResult], timestamps_s: np.ndarray,
+                      top_n: int = 3) -> list[PositionBlocker]:
+    """The position checks whose cue was shown while the person was not in position.
+
+    A recording that never gets into position explains itself by these: the
+    check most often behind "get into position", when, and what it measured.
+    """
+    durations = frame_durations_s(timestamps_s)
+    spans: dict[str, list[tuple[float, float, float]]] = {}
+    checks: dict[str, Any] = {}
+    for f, dt in zip(frames, durations, strict=True):
+        if f.status != Status.GET_IN_POSITION or f.cue_check is None:
+            continue
+        r = f.result(f.cue_check)
+        if r.value is None or r.check.role != "position":
+            continue
+        spans.setdefault(r.check.id, []).append((f.t_s, float(dt), float(r.value)))
+        checks[r.check.id] = r
+    out = []
+    for check_id, rows in spans.items():
+        r = checks[check_id]
+        values = [v for _, _, v in rows]
+        typical = float(np.median(values))
+        low = r.check.min is not None and typical < r.check.min
+        out.append(PositionBlocker(
+            check_id=check_id, label=r.check.label,
+            cue=(r.check.cue_low if low else r.check.cue_high) or "",
+            seconds=sum(dt for _, dt, _ in rows), first_s=rows[0][0],
+            last_s=rows[-1][0] + rows[-1][1], typical_value=typical,
+            low=r.check.min, high=r.check.max, unit=r.check.measure.unit))
+    out.sort(key=lambda b: -b.seconds)
+    return out[:top_n]
+
+
 def _hold_attempts(frames: Sequence[FrameResult]) -> list[HoldAttempt]:
     attempts: list[HoldAttempt] = []
     start: float | None = None
@@ -406,6 +458,7 @@ def summarize(
         complete=bool(last.complete) if last else False,
         faults=tuple(find_fault_episodes(frames, stretch, t)),
         checks=stretch.checks,
+        position_blockers=tuple(position_blockers(frames, t)),
     )
 
 

@@ -114,6 +114,21 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
             }
             for e in s.faults
         ],
+        "out_of_position": [
+            {
+                "check": b.check_id,
+                "label": b.label,
+                "cue": b.cue,
+                "seconds": _r(b.seconds),
+                "first_s": _r(b.first_s),
+                "last_s": _r(b.last_s),
+                "typical_value": _r(b.typical_value, 1),
+                "min": b.low,
+                "max": b.high,
+                "unit": b.unit,
+            }
+            for b in s.position_blockers
+        ],
         "checks": [
             {
                 "id": c.id,
@@ -246,6 +261,18 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     )
     if data["complete"]:
         lines.append("- The full dosage was completed.")
+    blockers = data.get("out_of_position", [])
+    if blockers:
+        lines += ["", "## What kept you out of position", ""]
+        for b in blockers:
+            unit = _unit(b["unit"])
+            limit = (f"at least {b['min']:g}{unit}" if b["min"] is not None and
+                     b["typical_value"] < b["min"] else f"at most {b['max']:g}{unit}"
+                     if b["max"] is not None else "")
+            lines.append(
+                f"- **{b['label']}**: {b['seconds']:.1f} s between {_clock(b['first_s'])} and "
+                f"{_clock(b['last_s'])}, typically {b['typical_value']:.0f}{unit} "
+                f"(needs {limit}). Cue: \"{b['cue']}\"")
     lines += ["", "## Where the form broke", ""]
     faults = data["faults"]
     if faults:

@@ -78,3 +78,25 @@ def test_repetition_summary() -> None:
     md = report.render_markdown(data)
     assert "Repetitions: 3 with good form, 1 with a fault" in md
     assert "estimated now" in md
+
+
+def test_a_recording_never_in_position_says_what_kept_it_out() -> None:
+    """Kneeling upright, analysed as prone on elbows: the report names the blocking check."""
+    import numpy as np
+    from synthetic import KNEEL_HINGE
+    from test_analysis import Seq
+
+    from posecheck.reference import load_stretch
+
+    kneeling = KNEEL_HINGE.build()
+    t = np.arange(0, 6, 1 / 15)
+    result = analysis.analyze_sequence(Seq(t, [kneeling] * len(t)),
+                                       load_stretch("prone_on_elbows"))
+    ctx = report.ReportContext(video="plank.mp4", model_id="x", from_cache=True)
+    data = report.summary_dict(result.summary, ctx)
+    assert data["holds"]["attempts"] == []
+    blockers = data["out_of_position"]
+    assert blockers and blockers[0]["seconds"] > 4.0
+    md = report.render_markdown(data)
+    assert "## What kept you out of position" in md
+    assert blockers[0]["label"] in md and blockers[0]["cue"] in md
