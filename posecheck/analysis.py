@@ -61,6 +61,22 @@ class AnalysisError(PosecheckError):
     """A video cannot be analysed as asked (no stretch recognised, outputs exist, ...)."""
 
 
+class StretchNotRecognizedError(AnalysisError):
+    """``--stretch auto`` found no library stretch in the recording.
+
+    Carries the closest stretch so each front end can say it in its own words.
+    """
+
+    def __init__(self, video: Path, reason: str, closest_id: str | None,
+                 closest_score: float | None) -> None:
+        self.video = Path(video)
+        self.reason = reason
+        self.closest_id = closest_id
+        self.closest_score = closest_score
+        why = f": {reason}" if reason else ""
+        super().__init__(f"could not recognise the stretch in {video}{why}; pass --stretch ID")
+
+
 class PoseSequenceLike(Protocol):
     timestamps_s: Sequence[float] | np.ndarray
     poses: Sequence[Pose | None]
@@ -800,10 +816,11 @@ def analyze_video(
     if resolved is None:
         recognized = recognize_poses(sequence.timestamps_s, sequence.poses)
         if recognized.stretch_id is None:
-            why = f": {recognized.reason}" if recognized.reason else ""
-            raise AnalysisError(
-                f"could not recognise the stretch in {video_path}{why}; pass --stretch ID"
-            )
+            scores = dict(recognized.scores)
+            closest = max(scores, key=lambda k: scores[k]) if scores else None
+            raise StretchNotRecognizedError(
+                video_path, recognized.reason, closest,
+                scores.get(closest) if closest is not None else None)
         resolved = _load_stretch(recognized.stretch_id, profile)
         check_dosage_index(resolved, dosage_index)
 

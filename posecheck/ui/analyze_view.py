@@ -18,6 +18,7 @@ from typing import Any
 
 import streamlit as st
 
+from posecheck.analysis import StretchNotRecognizedError
 from posecheck.errors import PosecheckError
 from posecheck.ui import common
 
@@ -46,6 +47,17 @@ def _work_dir() -> Path:
     if "analyze_tmp" not in st.session_state:
         st.session_state["analyze_tmp"] = tempfile.mkdtemp(prefix="posecheck-analyze-")
     return Path(st.session_state["analyze_tmp"])
+
+
+def not_recognized_message(name: str, exc: StretchNotRecognizedError) -> str:
+    """Plain words for a recording that matches no stretch: no paths, no flags."""
+    library = common.library()
+    closest = ""
+    if exc.closest_id in library and exc.closest_score:
+        closest = (f" The closest was {library[exc.closest_id].name}, matched in "
+                   f"{exc.closest_score:.0%} of the frames, which is not enough to be sure.")
+    return (f"posecheck could not tell which stretch \"{name}\" shows.{closest} "
+            "Choose the stretch in the Stretch box above and press Analyze again.")
 
 
 def _fault_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,9 +108,18 @@ def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: 
 def _show_results(state: dict[str, Any]) -> None:
     outputs = {k: Path(v) for k, v in state["outputs"].items()}
     summary = state["summary"]
-    if "video" in outputs and outputs["video"].is_file():
-        st.video(str(outputs["video"]))
-    st.markdown(outputs["markdown"].read_text(encoding="utf-8"))
+    # The result first, the video beside it: a portrait phone video at full
+    # width would push the summary a screen down.
+    size = (summary.get("landmarks") or {}).get("frame_size") or (16, 9)
+    portrait = size[1] > size[0]
+    report_col, video_col = st.columns([2, 1] if portrait else [1, 1])
+    with report_col:
+        st.markdown(outputs["markdown"].read_text(encoding="utf-8"))
+    with video_col:
+        if "video" in outputs and outputs["video"].is_file():
+            st.video(str(outputs["video"]))
+        else:
+            st.caption("No annotated video was made.")
     rows = _fault_rows(summary)
     if rows:
         st.subheader("Fault episodes")
@@ -148,6 +169,10 @@ def render() -> None:
         video.write_bytes(upload.getbuffer())
         try:
             state = _run_analysis(video, stretch_id, profile, dosage_index, write_video)
+        except StretchNotRecognizedError as exc:
+            st.error(not_recognized_message(upload.name, exc))
+            st.session_state.pop("analyze_result", None)
+            return
         except PosecheckError as exc:
             st.error(f"This video could not be analyzed: {exc}")
             st.session_state.pop("analyze_result", None)

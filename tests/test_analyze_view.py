@@ -1,0 +1,56 @@
+"""The analysis page in words a patient reads, and laid out so the result is in view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from posecheck.analysis import StretchNotRecognizedError
+
+SCRIPT = """
+import streamlit as st
+from posecheck.ui import analyze_view
+analyze_view._show_results(st.session_state["demo"])
+"""
+
+
+def test_unrecognised_clip_names_the_file_and_the_closest_stretch() -> None:
+    from posecheck.ui.analyze_view import not_recognized_message
+
+    exc = StretchNotRecognizedError(Path("/tmp/posecheck-analyze-x/tmpabc/forearm_plank.mp4"),
+                                    "no stretch matched well enough", "prone_on_elbows", 0.12)
+    text = not_recognized_message("forearm_plank.mp4", exc)
+    assert '"forearm_plank.mp4"' in text
+    assert "Prone on elbows" in text and "12%" in text
+    assert "Stretch box above" in text
+    assert "/tmp" not in text and "--stretch" not in text
+    # The command line keeps its own wording.
+    assert "pass --stretch ID" in str(exc)
+
+
+@pytest.mark.parametrize(("size", "widths"), [((1080, 1920), (2, 1)), ((1280, 720), (1, 1))])
+def test_result_comes_first_with_the_video_beside_it(tmp_path: Path, size: tuple[int, int],
+                                                     widths: tuple[int, int]) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (tmp_path / "report.md").write_text("## Result\n\n- **Holds: 1 of 3**\n")
+    (tmp_path / "annotated.mp4").write_bytes(b"\x00" * 64)
+    state = {
+        "outputs": {"video": str(tmp_path / "annotated.mp4"),
+                    "markdown": str(tmp_path / "report.md"),
+                    "plot": str(tmp_path / "missing.png")},
+        "summary": {"faults": [], "landmarks": {"frame_size": list(size)}},
+        "name": "phone.mp4",
+    }
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    at = AppTest.from_file(str(script), default_timeout=60)
+    at.session_state["demo"] = state
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    report_col, video_col = at.columns[0], at.columns[1]
+    assert (report_col.weight, video_col.weight) == pytest.approx(
+        (widths[0] / sum(widths), widths[1] / sum(widths)))
+    assert "Holds: 1 of 3" in report_col.markdown[0].value
+    assert len(video_col.get("video")) == 1
