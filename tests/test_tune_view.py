@@ -102,3 +102,20 @@ def test_tune_view_shows_an_invalid_edit_as_an_error(env: Path) -> None:
     at.slider(key=key).set_value(0.5).run()
     assert any("return_at" in e.value for e in at.error)
     assert at.button(key="tune_save").disabled
+
+
+def test_a_demonstration_of_another_stretch_offers_to_switch(env: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(env), default_timeout=60)
+    at.run()
+    at.selectbox(key="tune_stretch").set_value("back_over_pillow")
+    caches = at.multiselect(key="tune_caches")
+    caches.select(caches.options[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warning = " ".join(w.value for w in at.warning)
+    assert "looks like Kneeling lumbar flexion (child's pose)" in warning
+    at.button(key="tune_switch").click().run()
+    assert not at.exception
+    assert at.selectbox(key="tune_stretch").value == STRETCH
+    assert not [w for w in at.warning if "looks like" in w.value]

@@ -329,6 +329,29 @@ def _comparison_rows(evaluations: dict[str, tuning.Evaluation], stretch: Stretch
 # ---------------------------------------------------------------- page
 
 
+def _switch_stretch(stretch_id: str) -> None:
+    st.session_state[f"{_KEY}_stretch"] = stretch_id
+
+
+def _suggest_other_stretch(sequences: Sequence[Any], names: Sequence[str],
+                           stretch_id: str) -> None:
+    """No held frame at all: say which stretch the recordings look like, offer to switch."""
+    from posecheck.analysis import recognize_poses
+
+    library = common.library()
+    for sequence, name in zip(sequences, names, strict=True):
+        seen = recognize_poses(sequence.timestamps_s, sequence.poses)
+        if seen.stretch_id is not None and seen.stretch_id != stretch_id:
+            other = library[seen.stretch_id].name
+            st.warning(f"\"{name}\" is never in the position of {library[stretch_id].name}: "
+                       f"it looks like {other}.")
+            st.button(f"Switch to {other}", key=f"{_KEY}_switch", on_click=_switch_stretch,
+                      args=(seen.stretch_id,))
+            return
+    st.warning(f"The recordings are never in the position of {library[stretch_id].name}, so "
+               "there is nothing to propose from. Check the stretch chosen above.")
+
+
 @st.cache_resource(show_spinner=False)
 def _devset() -> tuple[LabelledSet, dict, dict] | None:
     """The project's labelled set and its stored landmarks, loaded once per server."""
@@ -413,6 +436,8 @@ def render() -> None:
                "for the stretch.")
     base_runs = [tuning.run_engine(s, base, n) for s, n in zip(sequences, names, strict=True)]
     proposals = tuning.propose_all(base_runs, base, margin, widen_only=widen_only)
+    if not any(p.ok for p in proposals.values()):
+        _suggest_other_stretch(sequences, names, stretch_id)
 
     all_values = {_slider_key(stretch_id, profile, c.id): _slider_value(proposals[c.id])
                   for c in base.checks if proposals[c.id].ok}
