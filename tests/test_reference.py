@@ -116,3 +116,9 @@ def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
         main([*command, "--help"])
     assert exit_.value.code == 0
     assert "usage" in capsys.readouterr().out
+
+
+def test_every_check_of_a_stretch_has_its_own_label() -> None:
+    for stretch in load_library().values():
+        labels = [c.label for c in stretch.checks]
+        assert len(labels) == len(set(labels)), (stretch.id, labels)
