@@ -297,3 +297,83 @@ def format_table(outcomes: list[Outcome], *, disagreements: bool = True) -> str:
             lines.append(f"- {o.label} [{o.item.stretch}]: expected {expected}, got "
                          f"{o.answer} ({o.status}): {o.reason}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- recognition
+
+
+@dataclass(frozen=True)
+class RecognitionOutcome:
+    """Which stretch ``--stretch auto`` names for one expected answer."""
+
+    item: Item
+    segment: Segment
+    recognized: str | None  # None: no library stretch
+
+    @property
+    def label(self) -> str:
+        if self.item.kind == "clip":
+            return f"{self.item.id}@{self.segment.start_s:g}-{self.segment.end_s:g}s"
+        return self.item.id
+
+    @property
+    def agrees(self) -> bool:
+        """Correct form is named as its stretch; a look-alike is not named as it."""
+        if self.segment.expect == "good":
+            return self.recognized == self.item.stretch
+        return self.recognized != self.item.stretch
+
+
+def recognition_outcomes(
+    labels: LabelledSet,
+    library: Mapping[str, Stretch],
+    photo_poses: Mapping[str, Pose | None],
+    clips: Mapping[str, PoseSequence],
+) -> list[RecognitionOutcome]:
+    """Recognition on correct-form and look-alike items (faults and abstentions left out)."""
+    from posecheck.recognize import recognize
+
+    out: list[RecognitionOutcome] = []
+    for item in labels.items:
+        for segment in item.answers:
+            if segment.expect not in ("good", "lookalike"):
+                continue
+            if item.kind == "photo":
+                if item.id not in photo_poses:
+                    continue
+                poses, times = [photo_poses[item.id]], [0.0]
+            else:
+                if item.id not in clips:
+                    continue
+                seq = clips[item.id]
+                pairs = [(p, float(t)) for p, t in zip(seq.poses, seq.timestamps_s, strict=True)
+                         if segment.start_s <= t <= segment.end_s]
+                if not pairs:
+                    continue
+                poses, times = [p for p, _ in pairs], [t for _, t in pairs]
+            found = recognize(poses, times, library).stretch_id
+            out.append(RecognitionOutcome(item, segment, found))
+    return out
+
+
+def format_recognition(outcomes: list[RecognitionOutcome]) -> str:
+    """Top-1 on correct form, look-alikes kept apart, and the confusion of correct form."""
+    good = [o for o in outcomes if o.segment.expect == "good"]
+    alike = [o for o in outcomes if o.segment.expect == "lookalike"]
+    lines = [
+        f"Recognition: correct form named right {sum(o.agrees for o in good)}/{len(good)} "
+        f"({_pct(sum(o.agrees for o in good) / len(good) if good else None)}); "
+        f"look-alikes not taken for the stretch {sum(o.agrees for o in alike)}/{len(alike)} "
+        f"({_pct(sum(o.agrees for o in alike) / len(alike) if alike else None)}).",
+        "", "| correct form of | named as | items |", "|---|---|---|",
+    ]
+    confusion = Counter((o.item.stretch, o.recognized or "none") for o in good)
+    for (expected, got), n in sorted(confusion.items()):
+        mark = "" if expected == got else " ✗"
+        lines.append(f"| {expected} | {got}{mark} | {n} |")
+    wrong = [o for o in alike if not o.agrees]
+    if wrong:
+        lines += ["", "Look-alikes taken for the stretch:", ""]
+        lines += [f"- {o.label} [{o.item.stretch}]: {o.segment.pose or 'look-alike'}"
+                  for o in wrong]
+    return "\n".join(lines)

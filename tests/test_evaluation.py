@@ -172,3 +172,16 @@ segments = [{ start_s = 0.05, end_s = 0.95, expect = "good" },
     clip = sequence([CORRECT["prone_press_up"], hips_up], [0.0, 1.0])
     outcomes = evaluation.evaluate(labels, LIBRARY, {}, {"gif": clip})
     assert [(o.answer, o.agrees) for o in outcomes] == [("accepted", True), ("rejected", True)]
+
+
+def test_recognition_names_correct_form_and_keeps_lookalikes_apart() -> None:
+    labels = load_labelled_set_from_text(LABELS)
+    poses = {"press_good": CORRECT["prone_press_up"],
+             "standing_as_press_up": CORRECT["standing_extension"]}
+    outcomes = evaluation.recognition_outcomes(labels, LIBRARY, poses, {})
+    got = {o.label: (o.recognized, o.agrees) for o in outcomes}
+    assert got == {"press_good": ("prone_press_up", True),
+                   "standing_as_press_up": ("standing_extension", True)}
+    text = evaluation.format_recognition(outcomes)
+    assert "correct form named right 1/1" in text
+    assert "| prone_press_up | prone_press_up | 1 |" in text

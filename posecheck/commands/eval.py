@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default=None, help="evaluate a profile's tuned ranges")
     p.add_argument("--stretch", action="append", default=None,
                    help="only this stretch (repeatable)")
+    p.add_argument("--recognition", action="store_true",
+                   help="also measure which stretch '--stretch auto' names for each item "
+                   "(slower: every item is judged against the whole library)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--no-disagreements", action="store_true",
                    help="print only the tables, not every disagreement")
@@ -66,9 +69,19 @@ def run(args: argparse.Namespace) -> int:
     labels = type(labels)(labels.path, items)
     photo_poses, clips = set_landmarks.load_all(labels, store)
     outcomes = evaluation.evaluate(labels, stretches, photo_poses, clips)
+    recognition = (evaluation.recognition_outcomes(labels, stretches, photo_poses, clips)
+                   if args.recognition else None)
     if args.json:
-        print(json.dumps(evaluation.summary(outcomes), indent=2))
+        data = evaluation.summary(outcomes)
+        if recognition is not None:
+            data["recognition"] = [{"item": o.label, "stretch": o.item.stretch,
+                                    "expected": o.segment.expect, "recognized": o.recognized,
+                                    "agrees": o.agrees} for o in recognition]
+        print(json.dumps(data, indent=2))
     else:
         print(evaluation.format_table(outcomes, disagreements=not args.no_disagreements))
+        if recognition is not None:
+            print()
+            print(evaluation.format_recognition(recognition))
     return 0
 
