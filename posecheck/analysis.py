@@ -31,7 +31,7 @@ import numpy as np
 from posecheck.engine import FrameResult, Status, StretchChecker
 from posecheck.errors import PosecheckError
 from posecheck.pose import LANDMARK_INDEX, Pose
-from posecheck.reference import Check, Stretch
+from posecheck.reference import Check, Stretch, alternatives
 
 logger = logging.getLogger(__name__)
 
@@ -520,7 +520,7 @@ def csv_landmarks(stretch: Stretch) -> list[str]:
     """Sided landmark names the checks and the visibility rule can use, in model order."""
     parts: set[str] = set(stretch.visible)
     for check in stretch.checks:
-        parts.update(a for p in check.measure.points for a in p.split("|"))
+        parts.update(a for p in check.measure.points for a in alternatives(p))
     if stretch.sides is not None:
         parts.update(stretch.sides.measure.points)
     names: set[str] = set()

@@ -40,9 +40,9 @@ SIDE_SWITCH_MARGIN_DEG = 10.0
 # How long a relative check watches the resting position before judging, and
 # how far back its resting value looks.
 BASELINE_S = 1.5
+BASELINE_WINDOW_S = 15.0
 # A cue from an optional check, while the form counts: advice, never a fault.
 TIP_PREFIX = "Good form. Tip: "
-BASELINE_WINDOW_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,8 @@ class StretchChecker:
     def _not_visible(self, pose: Pose, ctx: SideContext) -> tuple[str, ...]:
         names = []
         for part in self.stretch.visible:
-            names.extend(measures.first_visible(pose, part, ctx.facing,
-                                                self.stretch.min_visibility))
+            names.extend(measures.point_landmarks(pose, part, ctx.facing,
+                                                   self.stretch.min_visibility))
         return tuple(
             n for n in names if not measures.is_visible(pose, n, self.stretch.min_visibility)
         )

@@ -13,7 +13,7 @@ import numpy as np
 
 from posecheck import geometry
 from posecheck.pose import LANDMARK_INDEX, Pose
-from posecheck.reference import Measure
+from posecheck.reference import Measure, alternatives
 
 # Landmarks used to tell which side faces the camera, and which way the person faces.
 _BODY_PARTS = ("shoulder", "hip", "knee", "ankle", "elbow", "wrist")
@@ -62,12 +62,7 @@ def names_for(point: str, side: str) -> tuple[str, ...]:
     return (f"{side}_{point}",)
 
 
-def alternatives(point: str) -> tuple[str, ...]:
-    """The body parts a point may stand for: "ankle|heel|foot_index"."""
-    return tuple(point.split("|"))
-
-
-def first_visible(pose: Pose, point: str, side: str, min_visibility: float) -> tuple[str, ...]:
+def point_landmarks(pose: Pose, point: str, side: str, min_visibility: float) -> tuple[str, ...]:
     """Landmark names for ``point``; for alternatives, the lowest one that can be seen.
 
     Alternatives name the parts that may touch the floor: a foot rests on the
@@ -170,7 +165,7 @@ def compute(pose: Pose, measure: Measure, ctx: SideContext, min_visibility: floa
     side = resolve_side(measure.side, ctx)
     if side is None:
         return MeasureValue(None, ())
-    groups = [first_visible(pose, p, side, min_visibility) for p in measure.points]
+    groups = [point_landmarks(pose, p, side, min_visibility) for p in measure.points]
     names = tuple(n for g in groups for n in g)
     missing = tuple(n for n in names if not is_visible(pose, n, min_visibility))
     if missing and measure.hidden_behind_near:

@@ -34,6 +34,11 @@ PART_NAMES = tuple(sorted(set(PAIRED_PARTS) | {"nose"}))
 POINT_NAMES = tuple(sorted(set(LANDMARK_NAMES) | set(PART_NAMES)))
 
 
+def alternatives(point: str) -> tuple[str, ...]:
+    """The body parts a point may stand for: "ankle|heel|foot_index" is three."""
+    return tuple(point.split("|"))
+
+
 @dataclass(frozen=True)
 class Measure:
     """What a check measures. See reference_poses/README.md for conventions."""
@@ -234,6 +239,13 @@ def _names(kinds: tuple[type, ...]) -> str:
     return " or ".join(_type(k()) if k is not dict else "a table" for k in kinds)
 
 
+def _check_point(r: _Reader, key: str, point: str) -> None:
+    """Refuse a point naming an unknown landmark, in any of its alternatives."""
+    for part in alternatives(point):
+        if part not in POINT_NAMES:
+            raise r.fail(key, f"unknown landmark '{part}'{_closest(part, POINT_NAMES)}")
+
+
 def _measure(r: _Reader, default_side: str) -> Measure:
     kind = r.choice("measure", MEASURE_KINDS)
     points = r.strings("points")
@@ -241,10 +253,7 @@ def _measure(r: _Reader, default_side: str) -> Measure:
         raise r.fail("points", f"a '{kind}' measure takes {MEASURE_POINTS[kind]} points, "
                      f"got {len(points)}")
     for i, point in enumerate(points):
-        for p in point.split("|"):  # "ankle|heel": the first of them that can be seen
-            if p not in POINT_NAMES:
-                raise r.fail(f"points[{i}]",
-                             f"unknown landmark '{p}'{_closest(p, POINT_NAMES)}")
+        _check_point(r, f"points[{i}]", point)
     side = r.choice("side", SIDES, default_side)
     reference = r.choice("reference", ("horizontal", "vertical"), "horizontal")
     toward = r.choice("toward", ("back", "front"), "back")
@@ -353,11 +362,8 @@ def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
     view = r.choice("view", VIEWS)
     default_side = "facing" if view == "side" else "mid"
     visible = r.strings("visible")
-    for i, alternatives in enumerate(visible):
-        for part in alternatives.split("|"):
-            if part not in POINT_NAMES:
-                raise r.fail(f"visible[{i}]",
-                             f"unknown landmark '{part}'{_closest(part, POINT_NAMES)}")
+    for i, part in enumerate(visible):
+        _check_point(r, f"visible[{i}]", part)
 
     dosage_list = r.get("dosage", list)
     if not dosage_list:
