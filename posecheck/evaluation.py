@@ -20,7 +20,7 @@ when abstained. A clip segment's answer is the answer most of its frames got.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from posecheck.engine import FrameResult, Status, StretchChecker
@@ -64,10 +64,28 @@ class Outcome:
 
     @property
     def label(self) -> str:
-        """The item id, with the segment's times for a clip."""
-        if self.item.kind == "clip":
-            return f"{self.item.id}@{self.segment.start_s:g}-{self.segment.end_s:g}s"
-        return self.item.id
+        return answer_label(self.item, self.segment)
+
+
+def answer_label(item: Item, segment: Segment) -> str:
+    """The item id, with the segment's times for a clip."""
+    if item.kind == "clip":
+        return f"{item.id}@{segment.start_s:g}-{segment.end_s:g}s"
+    return item.id
+
+
+def segment_frames(times_s: Sequence[float], segment: Segment) -> list[int]:
+    """Indices of the frames on screen during ``segment``.
+
+    A frame is on screen from its timestamp until the next one: a slow GIF's
+    frame at 0 s still shows at 0.5 s.
+    """
+    if not times_s:
+        return []
+    step = (times_s[-1] - times_s[0]) / (len(times_s) - 1) if len(times_s) > 1 else 0.0
+    shown_until = [*times_s[1:], times_s[-1] + step]
+    return [i for i, (t, until) in enumerate(zip(times_s, shown_until, strict=True))
+            if t <= segment.end_s and (until > segment.start_s or t >= segment.start_s)]
 
 
 def answer_of(result: FrameResult) -> str:
@@ -117,14 +135,9 @@ def judge_clip(item: Item, sequence: PoseSequence, stretch: Stretch) -> list[Out
     checker = StretchChecker(_for_evaluation(stretch))
     times = [float(t) for t in sequence.timestamps_s]
     frames = [checker.update(p, t) for p, t in zip(sequence.poses, times, strict=True)]
-    # A frame is on screen from its timestamp until the next one: a slow GIF's
-    # frame at 0 s still shows at 0.5 s.
-    step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 0.0
-    shown_until = [*times[1:], times[-1] + step] if times else []
     out = []
     for segment in item.segments:
-        inside = [r for t, until, r in zip(times, shown_until, frames, strict=True)
-                  if t <= segment.end_s and (until > segment.start_s or t >= segment.start_s)]
+        inside = [frames[i] for i in segment_frames(times, segment)]
         if not inside:
             out.append(Outcome(item, segment, NO_LANDMARKS, "", "", "no frames in this segment"))
             continue
@@ -290,12 +303,19 @@ def format_table(outcomes: list[Outcome], *, disagreements: bool = True) -> str:
                   + (" ..." if len(missing) > 10 else "")]
     if disagreements:
         wrong = [o for o in outcomes if not o.agrees and o.answer != NO_LANDMARKS]
-        lines += ["", f"Disagreements ({len(wrong)}):", ""]
-        for o in sorted(wrong, key=lambda o: (o.item.stretch, o.label)):
-            what = o.segment.fault or o.segment.pose
-            expected = f"{o.expected} ({what})" if what else o.expected
-            lines.append(f"- {o.label} [{o.item.stretch}]: expected {expected}, got "
-                         f"{o.answer} ({o.status}): {o.reason}")
+        lines += ["", f"Disagreements ({len(wrong)}):", "", format_disagreements(outcomes)]
+    return "\n".join(lines)
+
+
+def format_disagreements(outcomes: list[Outcome]) -> str:
+    """One Markdown line per disagreement: expected, answer, and the check behind it."""
+    wrong = [o for o in outcomes if not o.agrees and o.answer != NO_LANDMARKS]
+    lines = []
+    for o in sorted(wrong, key=lambda o: (o.item.stretch, o.label)):
+        what = o.segment.fault or o.segment.pose
+        expected = f"{o.expected} ({what})" if what else o.expected
+        lines.append(f"- {o.label} [{o.item.stretch}]: expected {expected}, got "
+                     f"{o.answer} ({o.status}): {o.reason}")
     return "\n".join(lines)
 
 
@@ -312,9 +332,7 @@ class RecognitionOutcome:
 
     @property
     def label(self) -> str:
-        if self.item.kind == "clip":
-            return f"{self.item.id}@{self.segment.start_s:g}-{self.segment.end_s:g}s"
-        return self.item.id
+        return answer_label(self.item, self.segment)
 
     @property
     def agrees(self) -> bool:
@@ -346,11 +364,11 @@ def recognition_outcomes(
                 if item.id not in clips:
                     continue
                 seq = clips[item.id]
-                pairs = [(p, float(t)) for p, t in zip(seq.poses, seq.timestamps_s, strict=True)
-                         if segment.start_s <= t <= segment.end_s]
-                if not pairs:
+                all_times = [float(t) for t in seq.timestamps_s]
+                inside = segment_frames(all_times, segment)
+                if not inside:
                     continue
-                poses, times = [p for p, _ in pairs], [t for _, t in pairs]
+                poses, times = [seq.poses[i] for i in inside], [all_times[i] for i in inside]
             found = recognize(poses, times, library).stretch_id
             out.append(RecognitionOutcome(item, segment, found))
     return out

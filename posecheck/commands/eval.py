@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from posecheck import evaluation, set_landmarks
-    from posecheck.labelled_set import load_labelled_set
+    from posecheck.labelled_set import LabelledSet, load_labelled_set
     from posecheck.profiles import resolve_stretch
     from posecheck.reference import LIBRARY_DIR, load_library
 
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     items = tuple(i for i in labels.items if i.stretch in stretches)
     if not items:
         raise PosecheckError(f"{labels.path}: no items for the stretches asked for")
-    labels = type(labels)(labels.path, items)
+    labels = LabelledSet(labels.path, items)
     photo_poses, clips = set_landmarks.load_all(labels, store)
     outcomes = evaluation.evaluate(labels, stretches, photo_poses, clips)
     recognition = (evaluation.recognition_outcomes(labels, stretches, photo_poses, clips)

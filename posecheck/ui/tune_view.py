@@ -389,11 +389,10 @@ def _labelled_set_section(shipped: Stretch,
             "faults and look-alikes accepted": f"{m.misses}/{m.bad}",
         })
         if name == "current edit":
-            detail = evaluation.format_table(outcomes)
+            detail = evaluation.format_disagreements(outcomes)
     st.dataframe(rows, hide_index=True, width="stretch")
     with st.expander("Every disagreement under the current edit"):
-        st.markdown(detail.split("Disagreements", 1)[-1] if "Disagreements" in detail
-                    else detail)
+        st.markdown(detail or "None: every item gets the expected answer.")
 
 
 def render() -> None:
