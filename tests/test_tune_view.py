@@ -88,15 +88,21 @@ def test_tune_view_loads_a_cache_compares_and_saves(env: Path) -> None:
     assert profiles.profile_overrides("clinic_a", STRETCH) == {}
 
 
-def test_tune_view_shows_an_invalid_edit_as_an_error(env: Path) -> None:
+def _open_with_demo(env: Path, stretch_id: str):
+    """The tuning page on ``stretch_id`` with the cached demonstration loaded."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(env), default_timeout=60)
     at.run()
-    at.selectbox(key="tune_stretch").set_value("pelvic_tilt")
+    at.selectbox(key="tune_stretch").set_value(stretch_id)
     caches = at.multiselect(key="tune_caches")
     caches.select(caches.options[0]).run()
-    assert not at.exception
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_tune_view_shows_an_invalid_edit_as_an_error(env: Path) -> None:
+    at = _open_with_demo(env, "pelvic_tilt")
     profile_key = at.selectbox(key="tune_profile").value
     key = f"tune_range_pelvic_tilt_{'' if profile_key == 'New profile…' else profile_key}_tilt"
     at.slider(key=key).set_value(0.5).run()
@@ -105,14 +111,7 @@ def test_tune_view_shows_an_invalid_edit_as_an_error(env: Path) -> None:
 
 
 def test_a_demonstration_of_another_stretch_offers_to_switch(env: Path) -> None:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(env), default_timeout=60)
-    at.run()
-    at.selectbox(key="tune_stretch").set_value("back_over_pillow")
-    caches = at.multiselect(key="tune_caches")
-    caches.select(caches.options[0]).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = _open_with_demo(env, "back_over_pillow")
     warning = " ".join(w.value for w in at.warning)
     assert "looks like Kneeling lumbar flexion (child's pose)" in warning
     at.button(key="tune_switch").click().run()
