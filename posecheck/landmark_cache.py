@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from posecheck.analysis_rate import Released, SparsePoses
 from posecheck.model import DEFAULT_VARIANT, default_cache_dir, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
 from posecheck.video_io import (
@@ -248,7 +249,7 @@ def load_sequence(path: Path | str) -> PoseSequence:
     )
 
 
-def _rescale_pose(pose: Pose, frame_size: tuple[int, int]) -> Pose:
+def rescale_pose(pose: Pose, frame_size: tuple[int, int]) -> Pose:
     """Map a pose from the analysed frame to the full-size frame (pixel centres on integers)."""
     if pose.image_size == frame_size:
         return pose
@@ -268,34 +269,69 @@ def estimate_video(
     max_side_px: int | None = DEFAULT_ANALYSIS_MAX_SIDE_PX,
     progress: FrameProgress | None = None,
     settings_key: str = "",
+    analysis_fps: float | None = None,
 ) -> PoseSequence:
-    """Run ``estimator`` (an :class:`posecheck.estimator.Estimator`) over a video."""
+    """Run ``estimator`` (an :class:`posecheck.estimator.Estimator`) over a video.
+
+    With ``analysis_fps`` the model sees at most that many frames per second
+    and the frames between get interpolated poses (:mod:`posecheck.analysis_rate`).
+    """
     video_path = Path(video_path)
     info = info or probe_video(video_path)
     fingerprint = source_fingerprint(video_path)
-    total = _expected_frames(info, start_s, end_s)
-    analysis_size = scaled_size(info.width_px, info.height_px, max_side_px)
+    total = expected_frames(info, start_s, end_s)
     timestamps: list[float] = []
     poses: list[Pose | None] = []
+
+    def estimate(rgb: np.ndarray, t_s: float) -> Pose | None:
+        pose = estimator.estimate(rgb, round(t_s * 1000))
+        return None if pose is None else rescale_pose(pose, info.size_px)
+
+    sparse = SparsePoses(estimate, analysis_fps, 1.0 / info.fps if info.fps else None)
+
+    def keep(released: Released) -> None:
+        for _, t_s, pose in released:
+            poses.append(pose)
+            timestamps.append(t_s)
+            if progress is not None:
+                progress(len(poses), total)
+
     for rgb, t_s in iter_video_frames(
         video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px
     ):
-        pose = estimator.estimate(rgb, round(t_s * 1000))
-        poses.append(None if pose is None else _rescale_pose(pose, info.size_px))
-        timestamps.append(t_s)
-        if progress is not None:
-            progress(len(poses), total)
+        keep(sparse.add(rgb, t_s))
+    keep(sparse.finish())
     multi = getattr(estimator, "multi_person_frames", None)
+    return new_sequence(video_path, info, fingerprint, timestamps, poses, model_id=model_id,
+                        multi_person_frames=multi, start_s=start_s, end_s=end_s,
+                        max_side_px=max_side_px, settings_key=settings_key)
+
+
+def new_sequence(
+    video_path: Path,
+    info: VideoInfo,
+    fingerprint: str,
+    timestamps_s: list[float],
+    poses: list[Pose | None],
+    *,
+    model_id: str,
+    multi_person_frames: int | None,
+    start_s: float | None,
+    end_s: float | None,
+    max_side_px: int | None,
+    settings_key: str,
+) -> PoseSequence:
+    """A freshly estimated sequence (poses already in full-frame pixels)."""
     return PoseSequence(
-        timestamps_s=np.array(timestamps, dtype=np.float64),
+        timestamps_s=np.array(timestamps_s, dtype=np.float64),
         poses=poses,
         frame_size=info.size_px,
         model_id=model_id,
         from_cache=False,
         source=video_path.resolve(),
         fingerprint=fingerprint,
-        analysis_size=analysis_size,
-        multi_person_frames=int(multi) if multi is not None else None,
+        analysis_size=scaled_size(info.width_px, info.height_px, max_side_px),
+        multi_person_frames=int(multi_person_frames) if multi_person_frames is not None else None,
         start_s=start_s,
         end_s=end_s,
         video_fps=info.fps,
@@ -305,12 +341,113 @@ def estimate_video(
     )
 
 
-def _expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None) -> int | None:
+def expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None) -> int | None:
     if info.fps is None or info.duration_s is None:
         return info.frame_count
     first = start_s or 0.0
     last = min(end_s, info.duration_s) if end_s is not None else info.duration_s
     return max(0, round((last - first) * info.fps))
+
+
+@dataclass(frozen=True)
+class LandmarkJob:
+    """What one video's landmarks depend on, and where they are cached."""
+
+    video_path: Path
+    info: VideoInfo
+    model: str | Path
+    resolved: Any  # a ResolvedModel, or None when the caller supplies the estimator
+    model_id: str
+    settings: Any  # an EstimatorSettings
+    cache_path: Path
+    fingerprint: str
+    start_s: float | None
+    end_s: float | None
+    max_side_px: int | None
+    cache_dir: Path | str | None
+
+    @property
+    def settings_key(self) -> str:
+        return self.settings.key()
+
+    def estimator(self) -> Any:
+        from posecheck.estimator import PoseEstimator
+
+        return PoseEstimator(self.resolved or self.model, mode="video", settings=self.settings,
+                             cache_dir=self.cache_dir)
+
+    def sequence(self, timestamps_s: list[float], poses: list[Pose | None],
+                 multi_person_frames: int | None) -> PoseSequence:
+        return new_sequence(self.video_path, self.info, self.fingerprint, timestamps_s, poses,
+                            model_id=self.model_id, multi_person_frames=multi_person_frames,
+                            start_s=self.start_s, end_s=self.end_s,
+                            max_side_px=self.max_side_px, settings_key=self.settings_key)
+
+
+def landmark_job(
+    video_path: Path | str,
+    model: str | Path = DEFAULT_VARIANT,
+    *,
+    cache_dir: Path | str | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    max_side_px: int | None = DEFAULT_ANALYSIS_MAX_SIDE_PX,
+    settings: Any = None,
+    model_id: str | None = None,
+) -> LandmarkJob:
+    """Probe the video, resolve the model and find the cache file (nothing is estimated)."""
+    video_path = Path(video_path)
+    info = probe_video(video_path)
+    resolved = None
+    if model_id is None:
+        resolved = resolve_model(model, cache_dir=cache_dir)
+        model_id = resolved.model_id
+    if settings is None:
+        from posecheck.estimator import EstimatorSettings
+
+        settings = EstimatorSettings()
+    path = cache_path_for(
+        video_path,
+        cache_dir=cache_dir,
+        start_s=start_s,
+        end_s=end_s,
+        max_side_px=max_side_px,
+        settings_key=settings.key(),
+    )
+    return LandmarkJob(video_path, info, model, resolved, model_id, settings, path,
+                       source_fingerprint(video_path), start_s, end_s, max_side_px, cache_dir)
+
+
+def load_cached(job: LandmarkJob) -> PoseSequence | None:
+    """The cached sequence when it still matches the video, model and settings, else None."""
+    path = job.cache_path
+    if not path.is_file():
+        return None
+    try:
+        cached = load_sequence(path)
+    except ValueError as exc:
+        logger.warning("ignoring unreadable landmark cache: %s", exc)
+        return None
+    if cached.fingerprint != job.fingerprint:
+        logger.info("%s changed since it was cached; re-estimating", job.video_path)
+    elif cached.model_id != job.model_id:
+        logger.info("cache for %s is from model %s, not %s; re-estimating",
+                    job.video_path, cached.model_id, job.model_id)
+    elif cached.settings_key != job.settings_key:
+        logger.info("cache for %s used other settings; re-estimating", job.video_path)
+    else:
+        logger.debug("landmarks for %s loaded from %s", job.video_path, path)
+        return cached
+    return None
+
+
+def store(job: LandmarkJob, sequence: PoseSequence) -> PoseSequence:
+    """Cache a freshly estimated sequence, unless the video changed while it was read."""
+    if source_fingerprint(job.video_path) != job.fingerprint:
+        logger.warning("%s changed while it was being analysed; not caching", job.video_path)
+        return sequence
+    sequence.cache_path = save_sequence(sequence, job.cache_path)
+    return sequence
 
 
 def load_or_estimate(
@@ -335,74 +472,28 @@ def load_or_estimate(
     object with ``estimate`` and ``close``) together with the ``model_id`` its
     output should be cached under. ``rebuild=True`` ignores any cached file.
     """
-    video_path = Path(video_path)
-    info = probe_video(video_path)
-    resolved = None
-    if model_id is None:
-        resolved = resolve_model(model, cache_dir=cache_dir)
-        model_id = resolved.model_id
-    if settings is None:
-        from posecheck.estimator import EstimatorSettings
-
-        settings = EstimatorSettings()
-    settings_key = settings.key()
-    path = cache_path_for(
-        video_path,
-        cache_dir=cache_dir,
-        start_s=start_s,
-        end_s=end_s,
-        max_side_px=max_side_px,
-        settings_key=settings_key,
-    )
-    fingerprint = source_fingerprint(video_path)
-    if path.is_file() and not rebuild:
-        try:
-            cached = load_sequence(path)
-        except ValueError as exc:
-            logger.warning("ignoring unreadable landmark cache: %s", exc)
-        else:
-            if cached.fingerprint != fingerprint:
-                logger.info("%s changed since it was cached; re-estimating", video_path)
-            elif cached.model_id != model_id:
-                logger.info(
-                    "cache for %s is from model %s, not %s; re-estimating",
-                    video_path,
-                    cached.model_id,
-                    model_id,
-                )
-            elif cached.settings_key != settings_key:
-                logger.info("cache for %s used other settings; re-estimating", video_path)
-            else:
-                logger.debug("landmarks for %s loaded from %s", video_path, path)
-                return cached
-
-    if estimator_factory is None:
-        from posecheck.estimator import PoseEstimator
-
-        def estimator_factory() -> Any:
-            return PoseEstimator(
-                resolved or model, mode="video", settings=settings, cache_dir=cache_dir
-            )
-
-    estimator = estimator_factory()
+    job = landmark_job(video_path, model, cache_dir=cache_dir, start_s=start_s, end_s=end_s,
+                       max_side_px=max_side_px, settings=settings, model_id=model_id)
+    if not rebuild:
+        cached = load_cached(job)
+        if cached is not None:
+            return cached
+    estimator = (estimator_factory or job.estimator)()
     try:
         sequence = estimate_video(
-            video_path,
+            job.video_path,
             estimator,
-            model_id=model_id,
-            info=info,
+            model_id=job.model_id,
+            info=job.info,
             start_s=start_s,
             end_s=end_s,
             max_side_px=max_side_px,
             progress=progress,
-            settings_key=settings_key,
+            settings_key=job.settings_key,
+            analysis_fps=getattr(job.settings, "analysis_fps", None),
         )
     finally:
         close = getattr(estimator, "close", None)
         if close is not None:
             close()
-    if source_fingerprint(video_path) != fingerprint:
-        logger.warning("%s changed while it was being analysed; not caching", video_path)
-        return sequence
-    sequence.cache_path = save_sequence(sequence, path)
-    return sequence
+    return store(job, sequence)

@@ -164,13 +164,18 @@ def build_landmarks(
     refresh: bool = False,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Estimate what is missing or stale; keep the rest. Needs the model for new items."""
-    from posecheck.estimator import PoseEstimator
+    """Estimate what is missing or stale; keep the rest. Needs the model for new items.
+
+    A clip is stale when its media changed or its landmarks were estimated
+    with other landmarker settings (see :class:`~posecheck.estimator.EstimatorSettings`).
+    """
+    from posecheck.estimator import EstimatorSettings, PoseEstimator
     from posecheck.landmark_cache import estimate_video
     from posecheck.model import resolve_model
     from posecheck.video_io import read_image_rgb
 
     report = BuildReport([], [], [])
+    video_settings = EstimatorSettings()
     photos = load_photos(store)
     resolved = None
     image_estimator = None
@@ -194,12 +199,14 @@ def build_landmarks(
             else:
                 path = clip_path(store, item)
                 existing = load_clip(store, item) if path.is_file() else None
-                if existing is not None and existing.extra.get("sha256") == sha and not refresh:
+                if (existing is not None and existing.extra.get("sha256") == sha
+                        and existing.settings_key == video_settings.key() and not refresh):
                     report.kept.append(item.id)
                     continue
                 resolved = resolved or resolve_model(model)
-                with PoseEstimator(resolved, mode="video") as estimator:
-                    sequence = estimate_video(media, estimator, model_id=resolved.model_id)
+                with PoseEstimator(resolved, mode="video", settings=video_settings) as estimator:
+                    sequence = estimate_video(media, estimator, model_id=resolved.model_id,
+                                              settings_key=video_settings.key())
                 # The stored file names the item, not this machine's path to the media.
                 sequence.source = Path(item.media)
                 sequence.extra = {"sha256": sha, "item": item.id}

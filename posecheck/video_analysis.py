@@ -8,22 +8,26 @@ per-frame CSV, JSON summary, Markdown report and plot.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from posecheck.analysis_rate import Released, SparsePoses
+from posecheck.engine import FrameResult
 from posecheck.errors import AnalysisError, StretchNotRecognizedError
 from posecheck.frames_csv import write_csv
 from posecheck.pose import Pose
 from posecheck.reference import Stretch
-from posecheck.summarize import analyze_sequence, check_dosage_index
+from posecheck.stages import Batch, run_stages
+from posecheck.summarize import analyze_sequence, check_dosage_index, summarize
 from posecheck.summary import Analysis
+
+if TYPE_CHECKING:
+    from posecheck.landmark_cache import LandmarkJob, PoseSequence
 
 logger = logging.getLogger(__name__)
 
@@ -99,39 +103,31 @@ def recognize_poses(timestamps_s: np.ndarray, poses: Sequence[Pose | None]) -> R
     return Recognized(out.stretch_id, dict(out.scores), out.reason)
 
 
-def _prefetch(iterator: Iterator[Any], depth: int = 8) -> Iterator[Any]:
-    """Run ``iterator`` in a thread, ``depth`` items ahead (decoding overlaps drawing)."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+def _drawing(stretch: Stretch, size_px: tuple[int, int] | None) -> Callable[[Any], Any]:
+    """A stage drawing a result on its frame (resized first when the video is smaller)."""
+    import cv2
 
-    def work() -> None:
+    from posecheck.overlay import draw_feedback
+
+    def draw(item: tuple[np.ndarray, float, FrameResult]) -> tuple[np.ndarray, float]:
+        rgb, t_s, result = item
+        if size_px is not None and (rgb.shape[1], rgb.shape[0]) != size_px:
+            rgb = cv2.resize(rgb, size_px, interpolation=cv2.INTER_AREA)
+        return draw_feedback(rgb, result, stretch), t_s
+
+    return draw
+
+
+def _timed(fn: Callable[[Any], Any], timings: dict[str, float], key: str) -> Callable[[Any], Any]:
+    """``fn``, adding the seconds spent in it to ``timings[key]``."""
+    def run(item: Any) -> Any:
+        tick = time.perf_counter()
         try:
-            for item in iterator:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(exc)
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
+            return fn(item)
+        finally:
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - tick
+    run.__name__ = getattr(fn, "__name__", key)
+    return run
 
 
 def write_annotated_video(
@@ -150,9 +146,9 @@ def write_annotated_video(
     """Draw every analysed frame's feedback and write an H.264 MP4; returns frames written.
 
     Frames are matched to results by timestamp order; both come from the same
-    decoder with the same range, so they line up one to one.
+    decoder with the same range, so they line up one to one. Decoding,
+    drawing and encoding run on their own threads.
     """
-    from posecheck.overlay import draw_feedback
     from posecheck.video_io import Mp4Writer, iter_video_frames
 
     frames = analysis.frames
@@ -161,41 +157,36 @@ def write_annotated_video(
     uniform = fps is not None and total > 1 and _is_uniform(analysis.timestamps_s, fps)
     writer = Mp4Writer(out_path, fps=fps if uniform else None, preset=preset)
     timings = timings_s if timings_s is not None else {}
-    decode_s = draw_s = encode_s = 0.0
-    written = 0
+    matched = iter(frames)
+
+    def match(item: tuple[np.ndarray, float]) -> tuple[np.ndarray, float, FrameResult]:
+        rgb, t_s = item
+        result = next(matched, None)
+        if result is None:
+            raise AnalysisError(
+                f"{video_path}: more frames decoded for the video than analysed; "
+                "the file may have changed during analysis")
+        return rgb, t_s, result
+
+    def encode(item: tuple[np.ndarray, float]) -> None:
+        img, t_s = item
+        writer.write(img, None if uniform else float(t_s - t0))
+        if progress is not None:
+            progress("video", writer.frames_written, total)
+
     try:
-        source = _prefetch(
-            iter_video_frames(video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px)
+        run_stages(
+            iter_video_frames(video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px),
+            [match, _timed(_drawing(analysis.stretch, None), timings, "overlay_s")],
+            _timed(encode, timings, "encode_s"),
         )
         tick = time.perf_counter()
-        for rgb, t_s in source:
-            now = time.perf_counter()
-            decode_s += now - tick
-            if written >= total:
-                logger.warning("%s: more frames than analysed; extra frames dropped", video_path)
-                break
-            result = frames[written]
-            if abs(result.t_s - t_s) > 1e-3:
-                logger.debug("frame %d time %.4f vs analysed %.4f", written, t_s, result.t_s)
-            img = draw_feedback(rgb, result, analysis.stretch)
-            tick = time.perf_counter()
-            draw_s += tick - now
-            writer.write(img, None if uniform else float(t_s - t0))
-            written += 1
-            now2 = time.perf_counter()
-            encode_s += now2 - tick
-            tick = now2
-            if progress is not None:
-                progress("video", written, total)
-        tick = time.perf_counter()
         writer.close()
-        encode_s += time.perf_counter() - tick
+        timings["encode_s"] = timings.get("encode_s", 0.0) + time.perf_counter() - tick
     except BaseException:
         writer.abort()
         raise
-    timings["video_decode_wait_s"] = decode_s
-    timings["overlay_s"] = draw_s
-    timings["encode_s"] = encode_s
+    written = writer.frames_written
     if written != total:
         logger.warning("%s: wrote %d annotated frames for %d analysed", video_path, written, total)
     return written
@@ -204,6 +195,110 @@ def write_annotated_video(
 def _is_uniform(timestamps_s: np.ndarray, fps: float) -> bool:
     gaps = np.diff(np.asarray(timestamps_s, dtype=np.float64))
     return bool(len(gaps) and np.max(np.abs(gaps - 1.0 / fps)) < 0.25 / fps)
+
+
+@dataclass
+class _OnePass:
+    """What the single pass over a video collected."""
+
+    sequence: PoseSequence
+    frames: list[FrameResult]
+    written: int
+
+
+def _analyze_in_one_pass(
+    job: LandmarkJob,
+    stretch: Stretch,
+    video_out: Path | None,
+    *,
+    dosage_index: int,
+    video_max_side_px: int | None,
+    preset: str,
+    progress: StageProgress | None,
+    timings: dict[str, float],
+) -> _OnePass:
+    """Decode once; the model, the engine, the overlay and the encoder each on a thread.
+
+    The poses and per-frame results are the same as estimating the landmarks
+    first and running the engine over them afterwards: the same decoder feeds
+    the model the same frames, and the engine sees the poses in order.
+    """
+    from posecheck.engine import StretchChecker
+    from posecheck.landmark_cache import expected_frames, rescale_pose
+    from posecheck.video_io import Mp4Writer, iter_video_frames, scaled_size
+
+    total = expected_frames(job.info, job.start_s, job.end_s)
+    timestamps: list[float] = []
+    poses: list[Pose | None] = []
+    results: list[FrameResult] = []
+    checker = StretchChecker(stretch, dosage_index=dosage_index)
+    estimator = job.estimator()
+    writer = Mp4Writer(video_out, preset=preset) if video_out is not None else None
+    t0: list[float] = []
+    size = job.info.size_px
+    video_size = scaled_size(size[0], size[1], video_max_side_px)
+
+    def pose_of(rgb: np.ndarray, t_s: float) -> Pose | None:
+        pose = estimator.estimate(rgb, round(t_s * 1000))
+        return None if pose is None else rescale_pose(pose, size)
+
+    sparse = SparsePoses(pose_of, job.settings.analysis_fps,
+                         1.0 / job.info.fps if job.info.fps else None)
+
+    def judge(released: Released) -> Batch:
+        out = Batch()
+        for rgb, t_s, pose in released:
+            result = checker.update(pose, float(t_s))
+            timestamps.append(float(t_s))
+            poses.append(pose)
+            results.append(result)
+            if writer is not None:
+                out.append((rgb, t_s, result))
+        if progress is not None and released:
+            progress("analysis", len(results), total)
+        return out
+
+    class Estimate:
+        """The model (at the analysis rate) and the engine, frame by frame."""
+
+        __name__ = "estimate"
+
+        def __call__(self, item: tuple[np.ndarray, float]) -> Batch:
+            return judge(sparse.add(*item))
+
+        def flush(self) -> Batch:
+            return judge(sparse.finish())
+
+    def encode(item: tuple[np.ndarray, float]) -> None:
+        img, t_s = item
+        if not t0:
+            t0.append(t_s)
+        assert writer is not None
+        writer.write(img, float(t_s - t0[0]))
+
+    estimate = Estimate()
+    timed = _timed(estimate, timings, "model_and_engine_s")
+    timed.flush = estimate.flush  # type: ignore[attr-defined]
+    stages = [timed]
+    if writer is not None:
+        stages.append(_timed(_drawing(stretch, video_size), timings, "overlay_s"))
+    try:
+        run_stages(
+            iter_video_frames(job.video_path, start_s=job.start_s, end_s=job.end_s,
+                              max_side_px=job.max_side_px),
+            stages,
+            _timed(encode, timings, "encode_s") if writer is not None else (lambda _: None),
+        )
+        if writer is not None:
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        estimator.close()
+    sequence = job.sequence(timestamps, poses, getattr(estimator, "multi_person_frames", None))
+    return _OnePass(sequence, results, writer.frames_written if writer is not None else 0)
 
 
 def analyze_video(
@@ -222,6 +317,7 @@ def analyze_video(
     progress: StageProgress | None = None,
     video_max_side_px: int | None = DEFAULT_VIDEO_MAX_SIDE_PX,
     video_preset: str = "ultrafast",
+    analysis_fps: float | None = None,
 ) -> VideoAnalysis:
     """Analyse one video file and write every output into ``out_dir``.
 
@@ -229,9 +325,15 @@ def analyze_video(
     a :class:`Stretch`. Raises :class:`~posecheck.errors.PosecheckError`
     subclasses for user mistakes (unreadable video, unknown stretch, outputs
     already there without ``overwrite``).
+
+    A video whose landmarks are not cached yet is decoded once, with the
+    model, the engine, the overlay and the encoder running side by side.
+    With ``"auto"`` the stretch is only known once every pose is in, so the
+    video is decoded a second time to draw it; so it is when the landmarks
+    come from the cache. ``analysis_fps`` runs the model on at most that many
+    frames per second; the frames between get interpolated landmarks.
     """
-    from posecheck import plots, report
-    from posecheck.landmark_cache import load_or_estimate
+    from posecheck import landmark_cache, plots, report
 
     video_path = Path(video_path)
     out_dir = Path(out_dir)
@@ -247,22 +349,41 @@ def analyze_video(
         resolved = stretch
     elif stretch != "auto":
         resolved = _load_stretch(stretch, profile)  # fail early on a bad id
+    if resolved is not None:
         check_dosage_index(resolved, dosage_index)
 
-    def landmark_progress(done: int, total: int | None) -> None:
-        if progress is not None:
-            progress("landmarks", done, total)
+    from posecheck.estimator import EstimatorSettings
 
+    if analysis_fps is not None and analysis_fps <= 0:
+        raise AnalysisError(f"the analysis rate must be a positive number, got {analysis_fps:g}")
+    settings = EstimatorSettings(analysis_fps=analysis_fps)
+    job = landmark_cache.landmark_job(video_path, model, cache_dir=cache_dir,
+                                      start_s=start_s, end_s=end_s, settings=settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = output_paths(out_dir, video=write_video)
     tick = time.perf_counter()
-    sequence = load_or_estimate(
-        video_path,
-        model,
-        cache_dir=cache_dir,
-        start_s=start_s,
-        end_s=end_s,
-        progress=landmark_progress,
-    )
-    timings["landmarks_s"] = time.perf_counter() - tick
+    sequence = landmark_cache.load_cached(job)
+    analysis: Analysis | None = None
+    if sequence is None and resolved is not None:
+        one = _analyze_in_one_pass(
+            job, resolved, paths["video"] if write_video else None,
+            dosage_index=dosage_index, video_max_side_px=video_max_side_px,
+            preset=video_preset, progress=progress, timings=timings)
+        sequence = landmark_cache.store(job, one.sequence)
+        if len(sequence) == 0:
+            raise AnalysisError(f"no frames to analyse in {video_path} for the range given")
+        summary = summarize(one.frames, resolved, sequence.timestamps_s,
+                            dosage_index=dosage_index)
+        analysis = Analysis(resolved, sequence.timestamps_s, list(sequence.poses), one.frames,
+                            summary)
+        timings["one_pass_s"] = time.perf_counter() - tick
+    elif sequence is None:
+        sequence = landmark_cache.load_or_estimate(
+            video_path, model, cache_dir=cache_dir, start_s=start_s, end_s=end_s,
+            settings=settings,
+            progress=(lambda done, total: progress("landmarks", done, total))
+            if progress is not None else None)
+        timings["landmarks_s"] = time.perf_counter() - tick
     if len(sequence) == 0:
         raise AnalysisError(f"no frames to analyse in {video_path} for the range given")
     recognized: Recognized | None = None
@@ -277,35 +398,25 @@ def analyze_video(
         resolved = _load_stretch(recognized.stretch_id, profile)
         check_dosage_index(resolved, dosage_index)
 
-    tick = time.perf_counter()
-    analysis = analyze_sequence(sequence, resolved, dosage_index=dosage_index)
-    timings["engine_s"] = time.perf_counter() - tick
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = output_paths(out_dir, video=write_video)
+    if analysis is None:
+        tick = time.perf_counter()
+        analysis = analyze_sequence(sequence, resolved, dosage_index=dosage_index)
+        timings["engine_s"] = time.perf_counter() - tick
+        if write_video:
+            tick = time.perf_counter()
+            written = write_annotated_video(
+                video_path, analysis, paths["video"], start_s=start_s, end_s=end_s,
+                fps=sequence.video_fps, max_side_px=video_max_side_px, progress=progress,
+                preset=video_preset, timings_s=timings)
+            timings["video_s"] = time.perf_counter() - tick
+            if written != len(analysis.frames):
+                raise AnalysisError(
+                    f"{video_path}: decoded {written} frames for the video but analysed "
+                    f"{len(analysis.frames)}; the file may have changed during analysis"
+                )
     tick = time.perf_counter()
     write_csv(analysis, paths["csv"])
     timings["csv_s"] = time.perf_counter() - tick
-    if write_video:
-        tick = time.perf_counter()
-        written = write_annotated_video(
-            video_path,
-            analysis,
-            paths["video"],
-            start_s=start_s,
-            end_s=end_s,
-            fps=sequence.video_fps,
-            max_side_px=video_max_side_px,
-            progress=progress,
-            preset=video_preset,
-            timings_s=timings,
-        )
-        timings["video_s"] = time.perf_counter() - tick
-        if written != len(analysis.frames):
-            raise AnalysisError(
-                f"{video_path}: decoded {written} frames for the video but analysed "
-                f"{len(analysis.frames)}; the file may have changed during analysis"
-            )
     tick = time.perf_counter()
     plots.plot_analysis(analysis, paths["plot"])
     timings["plot_s"] = time.perf_counter() - tick

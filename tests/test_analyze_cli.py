@@ -231,6 +231,34 @@ def test_reanalysis_uses_the_landmark_cache(
     assert "landmarks from cache" in (tmp_path / video.stem / "report.md").read_text()
 
 
+def test_the_single_pass_matches_landmarks_first_then_the_engine(
+    runs: dict, tmp_path: Path
+) -> None:
+    """The pipelined pass gives the poses, per-frame table and summary of the two-step path."""
+    import numpy as np
+
+    from posecheck.landmark_cache import load_or_estimate
+
+    run = runs["kneeling_lumbar_flexion"]
+    assert run["summary"]["landmarks"]["from_cache"] is False  # the fixture ran one pass
+    again = tmp_path / "again"
+    code = main(["analyze", str(run["video"]), "--stretch", "kneeling_lumbar_flexion",
+                 "--out", str(again), "--no-video", "--no-progress"])
+    assert code == 0
+    second = again / run["video"].stem
+    assert (second / "frames.csv").read_bytes() == (run["dir"] / "frames.csv").read_bytes()
+    summary = json.loads((second / "summary.json").read_text())
+    assert summary["landmarks"]["from_cache"] is True
+    for key in ("holds", "faults", "time", "reps"):
+        assert summary.get(key) == run["summary"].get(key), key
+    # The two-step path with its own cache estimates the landmarks afresh.
+    separate = load_or_estimate(run["video"], "full", cache_dir=tmp_path / "cache")
+    cached = load_or_estimate(run["video"], "full")
+    assert separate.from_cache is False and cached.from_cache is True
+    np.testing.assert_array_equal(separate.timestamps_s, cached.timestamps_s)
+    np.testing.assert_array_equal(separate.xy_px(), cached.xy_px())
+
+
 def test_bad_files_fail_and_the_rest_finish(
     runs: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -44,6 +44,7 @@ class Job:
     write_video: bool
     overwrite: bool
     show_progress: bool
+    analysis_fps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="full",
                    help="pose model: lite, full or heavy, or a path to a .task file "
                         "(default: full)")
+    p.add_argument("--analysis-fps", type=float, default=None, metavar="N",
+                   help="run the model on at most N frames per second of video and "
+                        "interpolate the frames between (default: every frame)")
     p.add_argument("--dosage", type=int, default=1, metavar="N",
                    help="which of the stretch's dosage options to count against (default: 1)")
     p.add_argument("--profile", default=None, metavar="NAME",
@@ -114,6 +118,8 @@ def _validate(args: argparse.Namespace, videos: list[Path]) -> None:
 
     if args.dosage < 1:
         raise AnalyzeUsageError("--dosage counts from 1")
+    if args.analysis_fps is not None and not args.analysis_fps > 0:
+        raise AnalyzeUsageError("--analysis-fps must be a positive number of frames per second")
     if args.jobs is not None and args.jobs < 1:
         raise AnalyzeUsageError("--jobs must be at least 1")
     if args.start is not None and args.start < 0:
@@ -148,7 +154,7 @@ def _make_progress(job: Job) -> tuple[Callable[[str, int, int | None], None], Ca
 
     name = Path(job.video).name
     bars: dict[str, Any] = {}
-    labels = {"landmarks": "finding poses", "video": "drawing video"}
+    labels = {"analysis": "analyzing", "landmarks": "finding poses", "video": "drawing video"}
 
     def progress(stage: str, done: int, total: int | None) -> None:
         bar = bars.get(stage)
@@ -188,6 +194,7 @@ def run_job(job: Job) -> JobResult:
             write_video=job.write_video,
             overwrite=job.overwrite,
             progress=progress,
+            analysis_fps=job.analysis_fps,
         )
     except PosecheckError as exc:
         return JobResult(job.video, False, str(exc))
@@ -231,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
             write_video=not args.no_video,
             overwrite=args.overwrite,
             show_progress=show,
+            analysis_fps=args.analysis_fps,
         )
         for i, v in enumerate(videos)
     ]

@@ -38,7 +38,8 @@ _LABELS = {
     "markdown": "Report (Markdown)",
     "plot": "Plot (PNG)",
 }
-_STAGES = {"landmarks": "Finding the body in each frame", "video": "Drawing the annotated video"}
+_STAGES = {"analysis": "Analyzing each frame", "landmarks": "Finding the body in each frame",
+           "video": "Drawing the annotated video"}
 
 
 def _work_dir() -> Path:

@@ -1,0 +1,95 @@
+"""Running the model on fewer frames than the video has, and filling the frames between.
+
+Stretches are slow: a pose changes little in a fifteenth of a second. With an
+analysis rate below the video's frame rate, :class:`SparsePoses` picks which
+frames the model sees (the first, then each one at least ``1 / rate_hz``
+after the last picked, with a quarter-frame allowance for timestamp jitter)
+and gives every frame between two model frames a pose interpolated linearly
+between them. A frame next to a model frame that found nobody stays unknown:
+nothing is invented across a gap. Frames after the last model frame take
+its pose, at most ``1 / rate_hz`` seconds old.
+
+Pure: frames go in as opaque items with their timestamps, poses come from
+the ``estimate`` callable given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from posecheck.pose import Pose
+
+# Frames (item, timestamp, pose) released in order.
+Released = list[tuple[Any, float, Pose | None]]
+
+
+def interpolate_pose(a: Pose | None, b: Pose | None, weight: float) -> Pose | None:
+    """The pose ``weight`` of the way from ``a`` to ``b`` (0 gives ``a``); None if either is."""
+    if a is None or b is None:
+        return None
+    if weight <= 0:
+        return a
+    if weight >= 1:
+        return b
+    world = None
+    if a.world_m is not None and b.world_m is not None:
+        world = (1 - weight) * a.world_m + weight * b.world_m
+    return Pose((1 - weight) * a.xy_px + weight * b.xy_px,
+                (1 - weight) * a.visibility + weight * b.visibility, b.image_size, world)
+
+
+class SparsePoses:
+    """Feed frames in order with :meth:`add`; each call releases the frames whose pose is known."""
+
+    def __init__(self, estimate: Callable[[Any, float], Pose | None], rate_hz: float | None,
+                 frame_interval_s: float | None = None) -> None:
+        if rate_hz is not None and rate_hz <= 0:
+            raise ValueError(f"the analysis rate must be positive, got {rate_hz}")
+        self._estimate = estimate
+        self._period_s = 1.0 / rate_hz if rate_hz else 0.0
+        self._slack_s = 0.25 * frame_interval_s if frame_interval_s else 0.0
+        self._last: tuple[float, Pose | None] | None = None
+        self._pending: list[tuple[Any, float]] = []
+        self.model_frames = 0
+
+    def _due(self, t_s: float) -> bool:
+        return self._last is None or t_s - self._last[0] >= self._period_s - self._slack_s
+
+    def add(self, item: Any, t_s: float) -> Released:
+        if not self._due(t_s):
+            self._pending.append((item, t_s))
+            return []
+        pose = self._estimate(item, t_s)
+        self.model_frames += 1
+        out: Released = []
+        if self._last is not None:
+            t0, before = self._last
+            span = t_s - t0
+            for held, t in self._pending:
+                out.append((held, t, interpolate_pose(before, pose, (t - t0) / span)))
+        self._pending = []
+        self._last = (t_s, pose)
+        out.append((item, t_s, pose))
+        return out
+
+    def finish(self) -> Released:
+        """The frames after the last model frame, with its pose."""
+        pose = self._last[1] if self._last is not None else None
+        out = [(held, t, pose) for held, t in self._pending]
+        self._pending = []
+        return out
+
+
+def model_frame_share(timestamps_s: np.ndarray, rate_hz: float | None) -> float:
+    """The share of frames the model runs on at ``rate_hz`` (1.0 without a rate)."""
+    if rate_hz is None or len(timestamps_s) == 0:
+        return 1.0
+    picked = SparsePoses(lambda _item, _t: None, rate_hz,
+                         float(np.median(np.diff(timestamps_s))) if len(timestamps_s) > 1
+                         else None)
+    for t in timestamps_s:
+        picked.add(None, float(t))
+    return picked.model_frames / len(timestamps_s)
