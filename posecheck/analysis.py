@@ -778,7 +778,7 @@ def analyze_video(
     already there without ``overwrite``).
     """
     from posecheck import plots, report
-    from posecheck.landmark_cache import load_or_estimate
+    from posecheck.landmark_cache import decode_gaps, load_or_estimate
 
     video_path = Path(video_path)
     out_dir = Path(out_dir)
@@ -867,6 +867,7 @@ def analyze_video(
         auto=recognized is not None,
         outputs={k: p.name for k, p in paths.items()},
         frame_size=sequence.frame_size,
+        gaps=tuple(g.to_dict() for g in decode_gaps(sequence)),
     )
     summary_dict = report.summary_dict(analysis.summary, context)
     report.write_json(summary_dict, paths["json"])

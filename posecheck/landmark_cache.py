@@ -29,6 +29,7 @@ from posecheck.model import DEFAULT_VARIANT, default_cache_dir, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
 from posecheck.video_io import (
     DEFAULT_ANALYSIS_MAX_SIDE_PX,
+    DecodeGap,
     VideoInfo,
     iter_video_frames,
     probe_video,
@@ -38,6 +39,8 @@ from posecheck.video_io import (
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT_VERSION = 1
+# In ``PoseSequence.extra``: the stretches of the video with no picture.
+DECODE_GAPS_KEY = "decode_gaps"
 _FINGERPRINT_CHUNK_BYTES = 1 << 20
 
 # Called as progress(frames_done, frames_total_or_None).
@@ -277,8 +280,9 @@ def estimate_video(
     analysis_size = scaled_size(info.width_px, info.height_px, max_side_px)
     timestamps: list[float] = []
     poses: list[Pose | None] = []
+    gaps: list[DecodeGap] = []
     for rgb, t_s in iter_video_frames(
-        video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px
+        video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px, gaps=gaps
     ):
         pose = estimator.estimate(rgb, round(t_s * 1000))
         poses.append(None if pose is None else _rescale_pose(pose, info.size_px))
@@ -302,7 +306,13 @@ def estimate_video(
         video_frame_count=info.frame_count,
         video_duration_s=info.duration_s,
         settings_key=settings_key,
+        extra={DECODE_GAPS_KEY: [gap.to_dict() for gap in gaps]} if gaps else {},
     )
+
+
+def decode_gaps(sequence: PoseSequence) -> list[DecodeGap]:
+    """Where the video had no picture (damaged or cut short), as read when estimating."""
+    return [DecodeGap.from_dict(g) for g in sequence.extra.get(DECODE_GAPS_KEY, [])]
 
 
 def _expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None) -> int | None:
