@@ -174,7 +174,9 @@ def render() -> None:
             st.session_state.pop("analyze_result", None)
             return
         except PosecheckError as exc:
-            st.error(f"This video could not be analyzed: {exc}")
+            # The upload's own name, not the temporary copy's path.
+            reason = str(exc).replace(str(video), f'"{upload.name}"')
+            st.error(f"This video could not be analyzed: {reason}")
             st.session_state.pop("analyze_result", None)
             return
         except (OSError, ValueError, RuntimeError) as exc:
