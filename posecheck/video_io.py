@@ -199,8 +199,9 @@ def _open_container(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)  # without the path again
         raise VideoError(
-            f"not a readable video (unknown format or corrupt): {path}: {exc}"
+            f"not a readable video (unknown format or corrupt): {path}: {reason}"
         ) from exc
     if not container.streams.video:
         container.close()
