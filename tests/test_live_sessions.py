@@ -219,10 +219,17 @@ def test_four_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -
                 page.get_by_role("heading", name="Live check").wait_for()
                 choose_stretch(page, stretches[sid].name)
                 pages[sid] = page
-            for page in pages.values():
+            started: list[str] = []
+            for sid, page in pages.items():  # one after the other: each builds its model
                 webrtc_frame(page).get_by_role("button", name="START").click()
-            for page in pages.values():
-                page.get_by_text("Person in view").wait_for(timeout=DETECT_MS)
+                try:
+                    page.get_by_text("Person in view").wait_for(timeout=DETECT_MS)
+                except Exception:
+                    page.screenshot(path=str(tmp_path / f"no_person_{sid}.png"))
+                    raise
+                started.append(sid)
+                ended = [o for o in started if pages[o].get_by_text("Your session").count()]
+                assert not ended, f"{ended} stopped streaming by itself once {sid} started"
             time.sleep(5)
             # Each session has its own landmarker: MediaPipe threads for each.
             per_session = sum(n.startswith("mediapipe") for n in thread_names(proc.pid))
