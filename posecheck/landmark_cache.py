@@ -30,6 +30,7 @@ from posecheck.model import DEFAULT_VARIANT, default_cache_dir, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
 from posecheck.video_io import (
     DEFAULT_ANALYSIS_MAX_SIDE_PX,
+    DecodeGap,
     VideoInfo,
     iter_video_frames,
     probe_video,
@@ -39,6 +40,8 @@ from posecheck.video_io import (
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT_VERSION = 1
+# In ``PoseSequence.extra``: the stretches of the video with no picture.
+DECODE_GAPS_KEY = "decode_gaps"
 _FINGERPRINT_CHUNK_BYTES = 1 << 20
 
 # Called as progress(frames_done, frames_total_or_None).
@@ -282,6 +285,7 @@ def estimate_video(
     total = expected_frames(info, start_s, end_s)
     timestamps: list[float] = []
     poses: list[Pose | None] = []
+    gaps: list[DecodeGap] = []
 
     def estimate(rgb: np.ndarray, t_s: float) -> Pose | None:
         pose = estimator.estimate(rgb, round(t_s * 1000))
@@ -297,14 +301,14 @@ def estimate_video(
                 progress(len(poses), total)
 
     for rgb, t_s in iter_video_frames(
-        video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px
+        video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px, gaps=gaps
     ):
         keep(sparse.add(rgb, t_s))
     keep(sparse.finish())
     multi = getattr(estimator, "multi_person_frames", None)
     return new_sequence(video_path, info, fingerprint, timestamps, poses, model_id=model_id,
                         multi_person_frames=multi, start_s=start_s, end_s=end_s,
-                        max_side_px=max_side_px, settings_key=settings_key)
+                        max_side_px=max_side_px, settings_key=settings_key, gaps=gaps)
 
 
 def new_sequence(
@@ -320,6 +324,7 @@ def new_sequence(
     end_s: float | None,
     max_side_px: int | None,
     settings_key: str,
+    gaps: list[DecodeGap] | None = None,
 ) -> PoseSequence:
     """A freshly estimated sequence (poses already in full-frame pixels)."""
     return PoseSequence(
@@ -338,7 +343,13 @@ def new_sequence(
         video_frame_count=info.frame_count,
         video_duration_s=info.duration_s,
         settings_key=settings_key,
+        extra={DECODE_GAPS_KEY: [gap.to_dict() for gap in gaps]} if gaps else {},
     )
+
+
+def decode_gaps(sequence: PoseSequence) -> list[DecodeGap]:
+    """Where the video had no picture (damaged or cut short), as read when estimating."""
+    return [DecodeGap.from_dict(g) for g in sequence.extra.get(DECODE_GAPS_KEY, [])]
 
 
 def expected_frames(info: VideoInfo, start_s: float | None, end_s: float | None) -> int | None:
@@ -377,11 +388,13 @@ class LandmarkJob:
                              cache_dir=self.cache_dir)
 
     def sequence(self, timestamps_s: list[float], poses: list[Pose | None],
-                 multi_person_frames: int | None) -> PoseSequence:
+                 multi_person_frames: int | None,
+                 gaps: list[DecodeGap] | None = None) -> PoseSequence:
         return new_sequence(self.video_path, self.info, self.fingerprint, timestamps_s, poses,
                             model_id=self.model_id, multi_person_frames=multi_person_frames,
                             start_s=self.start_s, end_s=self.end_s,
-                            max_side_px=self.max_side_px, settings_key=self.settings_key)
+                            max_side_px=self.max_side_px, settings_key=self.settings_key,
+                            gaps=gaps)
 
 
 def landmark_job(

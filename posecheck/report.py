@@ -37,6 +37,8 @@ class ReportContext:
     recognition_scores: Mapping[str, float] | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     frame_size: tuple[int, int] | None = None
+    # Stretches of the video with no picture: DecodeGap.to_dict() each.
+    gaps: tuple[Mapping[str, Any], ...] = ()
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
@@ -152,6 +154,7 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
             "frame_size": list(ctx.frame_size) if ctx.frame_size else None,
         },
         "outputs": dict(ctx.outputs),
+        "gaps": [dict(g) for g in ctx.gaps],
     }
     if s.dosage_kind == "hold":
         data["holds"] = {
@@ -217,6 +220,19 @@ def _fault_line(f: Mapping[str, Any]) -> str:
     )
 
 
+def gaps_line(gaps: list[Mapping[str, Any]]) -> str | None:
+    """'The video is damaged: no picture 4.60-4.70 s (3 frames); ...' or None."""
+    if not gaps:
+        return None
+    parts = []
+    for g in gaps:
+        frames = "1 frame" if g["frames"] == 1 else f"{g['frames']} frames"
+        why = "" if g["reason"] == "damaged" else ", the file ends early"
+        parts.append(f"{_clock(g['start_s'])}–{_clock(g['end_s'])} ({frames}{why})")
+    return ("The video is damaged; the analysis skips where it has no picture: "
+            + "; ".join(parts) + ".")
+
+
 def render_markdown(data: Mapping[str, Any]) -> str:
     """The report a person reads: results first, details after."""
     st = data["stretch"]
@@ -235,6 +251,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     if data.get("profile"):
         lines.append(f"Ranges: profile **{data['profile']}**  ")
     lines.append(f"Dosage: {data['dosage']['text']}")
+    lines += [f"\n**{line}**" for line in [gaps_line(data.get("gaps", []))] if line]
     lines += ["", "## Result", ""]
     if "holds" in data:
         h = data["holds"]

@@ -231,6 +231,7 @@ def _analyze_in_one_pass(
     timestamps: list[float] = []
     poses: list[Pose | None] = []
     results: list[FrameResult] = []
+    gaps: list[Any] = []  # filled by the decoder: where the video had no picture
     checker = StretchChecker(stretch, dosage_index=dosage_index)
     estimator = job.estimator()
     writer = Mp4Writer(video_out, preset=preset) if video_out is not None else None
@@ -285,7 +286,7 @@ def _analyze_in_one_pass(
     try:
         run_stages(
             iter_video_frames(job.video_path, start_s=job.start_s, end_s=job.end_s,
-                              max_side_px=job.max_side_px),
+                              max_side_px=job.max_side_px, gaps=gaps),
             stages,
             _timed(encode, timings, "encode_s") if writer is not None else (lambda _: None),
         )
@@ -297,7 +298,8 @@ def _analyze_in_one_pass(
         raise
     finally:
         estimator.close()
-    sequence = job.sequence(timestamps, poses, getattr(estimator, "multi_person_frames", None))
+    sequence = job.sequence(timestamps, poses, getattr(estimator, "multi_person_frames", None),
+                            gaps)
     return _OnePass(sequence, results, writer.frames_written if writer is not None else 0)
 
 
@@ -431,6 +433,7 @@ def analyze_video(
         auto=recognized is not None,
         outputs={k: p.name for k, p in paths.items()},
         frame_size=sequence.frame_size,
+        gaps=tuple(g.to_dict() for g in landmark_cache.decode_gaps(sequence)),
     )
     summary_dict = report.summary_dict(analysis.summary, context)
     report.write_json(summary_dict, paths["json"])

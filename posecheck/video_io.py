@@ -8,7 +8,10 @@ timestamps in seconds taken from the container's presentation timestamps
 Video decoding uses PyAV (FFmpeg) with threaded decoding; scaling and the
 RGB conversion happen in FFmpeg's swscale, which is faster than resizing in
 numpy. Broken inputs raise :class:`VideoError` / :class:`ImageError` naming
-the file.
+the file. A damaged video is read as far as it can be: packets that do not
+decode are skipped and a file cut short is read up to its end, and each
+stretch with no picture is reported as a :class:`DecodeGap`. Only a video
+with no decodable frame at all is an error.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset(
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 )
+# Larger photos are refused before decoding (a 100 MP photo is 300 MB of pixels).
+MAX_IMAGE_PIXELS = 100_000_000
 # Analysis size that keeps the pose model fast without losing accuracy.
 DEFAULT_ANALYSIS_MAX_SIDE_PX = 1280
 
@@ -51,6 +56,36 @@ class VideoError(MediaError):
 
 class ImageError(MediaError):
     """An image file cannot be read."""
+
+
+@dataclass(frozen=True)
+class DecodeGap:
+    """A stretch of a video with no picture: damaged packets, or the file ends early.
+
+    ``start_s`` is the time of the first missing frame, ``end_s`` where the
+    picture resumes (or where the file should have ended); ``frames`` how
+    many frames are missing; ``reason`` is ``"damaged"`` or ``"truncated"``.
+    """
+
+    start_s: float
+    end_s: float
+    frames: int
+    reason: str
+
+    def describe(self) -> str:
+        """'4.60-4.70 s (3 frames damaged)'."""
+        what = "damaged" if self.reason == "damaged" else "missing, the file ends early"
+        frames = "1 frame" if self.frames == 1 else f"{self.frames} frames"
+        return f"{self.start_s:.2f}-{self.end_s:.2f} s ({frames} {what})"
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "frames": self.frames, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DecodeGap:
+        return cls(float(data["start_s"]), float(data["end_s"]), int(data["frames"]),
+                   str(data["reason"]))
 
 
 class Frame(NamedTuple):
@@ -105,6 +140,27 @@ def _resize_rgb(frame: np.ndarray, max_side_px: int | None) -> np.ndarray:
     return cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA)
 
 
+def _image_too_large(path: Path) -> str | None:
+    """'20000x20000 pixels' when the header says the image is over the limit, else None.
+
+    Reads only the header (Pillow opens lazily), so nothing huge is decoded.
+    """
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # far over Pillow's own limit, which is above ours
+        return "more pixels than can be decoded safely"
+    except (OSError, ValueError):
+        return None  # not an image Pillow knows: OpenCV decides below
+    return f"{width}x{height} pixels" if width * height > MAX_IMAGE_PIXELS else None
+
+
 def read_image_rgb(path: Path | str, *, max_side_px: int | None = None) -> np.ndarray:
     """Read an image file as upright RGB uint8 (EXIF orientation applied).
 
@@ -115,6 +171,12 @@ def read_image_rgb(path: Path | str, *, max_side_px: int | None = None) -> np.nd
         raise ImageError(f"image file not found: {path}")
     if path.stat().st_size == 0:
         raise ImageError(f"image file is empty: {path}")
+    too_large = _image_too_large(path)
+    if too_large:
+        raise ImageError(
+            f"image too large: {too_large} (at most {MAX_IMAGE_PIXELS // 1_000_000} "
+            f"megapixels; shrink it first): {path}"
+        )
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ImageError(f"not a readable image (unknown format or corrupt): {path}")
@@ -137,27 +199,27 @@ def _open_container(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)  # without the path again
         raise VideoError(
-            f"not a readable video (unknown format or corrupt): {path}: {exc}"
+            f"not a readable video (unknown format or corrupt): {path}: {reason}"
         ) from exc
     if not container.streams.video:
         container.close()
         raise VideoError(f"no video stream in {path}")
+    if container.format.name.endswith("_pipe") or container.format.name == "image2":
+        container.close()  # FFmpeg reads a photo as a one-frame "video"
+        raise VideoError(f"this is a still image, not a video: {path}")
     return container
 
 
-def _check_complete(path: Path, stream: av.video.stream.VideoStream) -> None:
-    """Raise when the container's sample index points past the end of the file."""
+def _index_past_end(path: Path, stream: av.video.stream.VideoStream) -> bool:
+    """Whether the container's sample index points past the end of the file (cut short)."""
     try:
         entries = stream.index_entries
         end_byte = max((entry.pos + entry.size for entry in entries), default=None)
     except (AttributeError, av.error.FFmpegError):
-        return
-    size = path.stat().st_size
-    if end_byte is not None and end_byte > size:
-        raise VideoError(
-            f"video file is truncated: {path} ({size} bytes, its index expects {end_byte})"
-        )
+        return False
+    return end_byte is not None and end_byte > path.stat().st_size
 
 
 def _stream_info(path: Path, stream: av.video.stream.VideoStream) -> VideoInfo:
@@ -194,17 +256,13 @@ def probe_video(path: Path | str) -> VideoInfo:
     container = _open_container(path)
     try:
         stream = container.streams.video[0]
-        _check_complete(path, stream)
         info = _stream_info(path, stream)
-        rotation = 0
-        try:
-            for frame in container.decode(stream):
-                rotation = _rotation_of(frame)
-                break
-            else:
-                raise VideoError(f"no decodable frames in {path}")
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"cannot decode {path}: {exc}") from exc
+        rotation: int | None = None
+        for frame in _decode_skipping_damage(container, stream, path):
+            rotation = _rotation_of(frame)
+            break
+        if rotation is None:
+            raise VideoError(f"no decodable frames in {path}")
     finally:
         container.close()
     if rotation in (90, 270):
@@ -248,20 +306,67 @@ def _upright_rgb(frame: av.VideoFrame, max_side_px: int | None) -> np.ndarray:
     return rgb
 
 
+def _decode_skipping_damage(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    path: Path,
+    packet_pts: list[int] | None = None,
+) -> Iterator[av.VideoFrame]:
+    """Decode ``stream`` packet by packet; a packet that fails to decode is skipped.
+
+    Frames the decoder flags as corrupt are passed on; the caller drops them.
+
+    ``packet_pts`` collects the timestamp of every packet read, so that the
+    caller can tell which frames never came out of the decoder.
+    """
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except (av.error.FFmpegError, EOFError) as exc:  # the container itself breaks off
+            logger.warning("%s: reading stopped early: %s", path, exc)
+            return
+        if packet_pts is not None and packet.pts is not None and packet.size:
+            packet_pts.append(packet.pts)
+        try:
+            decoded = packet.decode()
+        except av.error.FFmpegError as exc:
+            logger.debug("%s: damaged packet at pts %s skipped: %s", path, packet.pts, exc)
+            continue
+        yield from decoded
+
+
+def _runs_of_missing(times_s: list[float], frame_s: float) -> list[tuple[float, float, int]]:
+    """Group missing frame times into (first, end, count) runs."""
+    runs: list[tuple[float, float, int]] = []
+    for t_s in sorted(times_s):
+        if runs and t_s - runs[-1][1] < 0.5 * frame_s:
+            first, _end, count = runs[-1]
+            runs[-1] = (first, t_s + frame_s, count + 1)
+        else:
+            runs.append((t_s, t_s + frame_s, 1))
+    return runs
+
+
 def iter_video_frames(
     path: Path | str,
     *,
     start_s: float | None = None,
     end_s: float | None = None,
     max_side_px: int | None = None,
+    gaps: list[DecodeGap] | None = None,
 ) -> Iterator[Frame]:
     """Yield upright RGB frames of a video file with PTS-based timestamps.
 
     ``start_s``/``end_s`` (seconds from the stream start, end exclusive)
     select a range; the reader seeks to the keyframe before ``start_s`` and
     drops earlier frames. ``max_side_px`` shrinks frames (never enlarges).
-    Raises :class:`VideoError` for missing/empty/corrupt files, and at the
-    end when the file turns out truncated (fewer frames than it declares).
+    Damaged packets are skipped and a file cut short is read to where it
+    ends; when the frames run out, every stretch without picture is appended
+    to ``gaps`` (when given) and logged. Raises :class:`VideoError` for
+    missing, empty or unreadable files, and when no frame decodes at all.
     """
     path = Path(path)
     if start_s is not None and end_s is not None and end_s <= start_s:
@@ -269,7 +374,7 @@ def iter_video_frames(
     container = _open_container(path)
     try:
         stream = container.streams.video[0]
-        _check_complete(path, stream)
+        cut_short = _index_past_end(path, stream)
         info = _stream_info(path, stream)
         stream.thread_type = "AUTO"
         time_base = stream.time_base
@@ -278,50 +383,83 @@ def iter_video_frames(
             target = start_pts + int(start_s / time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
         last_t: float | None = None
-        try:
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    logger.warning("%s: frame without a timestamp skipped", path)
-                    continue
-                t_s = float((frame.pts - start_pts) * time_base)
-                if start_s is not None and t_s < start_s:
-                    continue
-                if end_s is not None and t_s >= end_s:
-                    break
-                if last_t is not None and t_s <= last_t:
-                    logger.debug("%s: non-increasing timestamp %.4f s dropped", path, t_s)
-                    continue
-                last_t = t_s
-                yield Frame(_upright_rgb(frame, max_side_px), t_s)
-        except av.error.FFmpegError as exc:
-            raise VideoError(f"cannot decode {path} after {last_t} s: {exc}") from exc
-        _check_reached_end(path, info, last_t, start_s, end_s)
+        packet_pts: list[int] = []
+        decoded_pts: set[int] = set()
+        stopped_at_end = False
+        for frame in _decode_skipping_damage(container, stream, path, packet_pts):
+            if frame.pts is None:
+                logger.warning("%s: frame without a timestamp skipped", path)
+                continue
+            if frame.is_corrupt:  # decoded from damaged data: a smear, not a picture
+                logger.debug("%s: corrupt frame at pts %s skipped", path, frame.pts)
+                continue
+            decoded_pts.add(frame.pts)
+            t_s = float((frame.pts - start_pts) * time_base)
+            if start_s is not None and t_s < start_s:
+                continue
+            if end_s is not None and t_s >= end_s:
+                stopped_at_end = True
+                break
+            if last_t is not None and t_s <= last_t:
+                logger.debug("%s: non-increasing timestamp %.4f s dropped", path, t_s)
+                continue
+            last_t = t_s
+            yield Frame(_upright_rgb(frame, max_side_px), t_s)
+        if last_t is None:
+            _raise_no_frames(path, info, start_s)
+        found = _find_gaps(info, packet_pts, decoded_pts, start_pts, time_base, last_t,
+                           start_s, end_s, cut_short=cut_short and not stopped_at_end,
+                           reached_end=not stopped_at_end)
+        for gap in found:
+            logger.info("%s: no picture %s", path, gap.describe())
+        if gaps is not None:
+            gaps.extend(found)
     finally:
         container.close()
 
 
-def _check_reached_end(
-    path: Path,
+def _raise_no_frames(path: Path, info: VideoInfo, start_s: float | None) -> None:
+    if start_s is not None and info.duration_s is not None and start_s >= info.duration_s:
+        raise VideoError(f"start {start_s} s is past the end of {path} ({info.duration_s} s)")
+    raise VideoError(f"no decodable frames in {path} (damaged or not a video)")
+
+
+def _find_gaps(
     info: VideoInfo,
-    last_t: float | None,
+    packet_pts: list[int],
+    decoded_pts: set[int],
+    start_pts: int,
+    time_base: Fraction,
+    last_t: float,
     start_s: float | None,
     end_s: float | None,
-) -> None:
-    """Raise when decoding stopped well before where the container says frames run."""
-    if last_t is None:
-        if start_s is not None and info.duration_s is not None and start_s >= info.duration_s:
-            raise VideoError(f"start {start_s} s is past the end of {path} ({info.duration_s} s)")
-        raise VideoError(f"no decodable frames in {path}")
-    if info.duration_s is None or info.fps is None:
-        return
-    expected_last_s = info.duration_s - 1.0 / info.fps
+    *,
+    cut_short: bool,
+    reached_end: bool,
+) -> list[DecodeGap]:
+    """Damaged stretches (packets read but no frame out) and a missing tail."""
+    frame_s = 1.0 / info.fps if info.fps else 1.0 / 30.0
+    first_s = start_s or 0.0
+    limit_s = last_t if not reached_end else float("inf")
     if end_s is not None:
-        expected_last_s = min(expected_last_s, end_s - 1.0 / info.fps)
-    if last_t < expected_last_s - 3.0 / info.fps:
-        raise VideoError(
-            f"video file is truncated or corrupt: {path} ends at {last_t:.2f} s, "
-            f"its header says {info.duration_s:.2f} s"
-        )
+        limit_s = min(limit_s, end_s)
+    missing = []
+    for pts in set(packet_pts) - decoded_pts:
+        t_s = float((pts - start_pts) * time_base)
+        if first_s <= t_s < limit_s:
+            missing.append(t_s)
+    out = [DecodeGap(a, b, n, "damaged") for a, b, n in _runs_of_missing(missing, frame_s)]
+    if reached_end and info.duration_s is not None:
+        # The file ends before where its header says the frames run.
+        declared_end_s = info.duration_s if end_s is None else min(info.duration_s, end_s)
+        tail_start_s = max([last_t, *(g.end_s - frame_s for g in out)]) + frame_s
+        if cut_short or tail_start_s < declared_end_s - 3.0 * frame_s:
+            if out and out[-1].end_s >= tail_start_s - 0.5 * frame_s:
+                tail_start_s = out.pop().start_s  # the last packet, cut in half
+            if tail_start_s < declared_end_s - 0.5 * frame_s:
+                n = max(1, round((declared_end_s - tail_start_s) / frame_s))
+                out.append(DecodeGap(tail_start_s, declared_end_s, n, "truncated"))
+    return out
 
 
 class VideoReader:
@@ -340,6 +478,7 @@ class VideoReader:
         self.start_s = start_s
         self.end_s = end_s
         self.max_side_px = max_side_px
+        self.gaps: list[DecodeGap] = []  # filled by the last full pass
 
     @property
     def frame_size_px(self) -> tuple[int, int]:
@@ -347,8 +486,10 @@ class VideoReader:
         return scaled_size(self.info.width_px, self.info.height_px, self.max_side_px)
 
     def __iter__(self) -> Iterator[Frame]:
+        self.gaps = []
         return iter_video_frames(
-            self.path, start_s=self.start_s, end_s=self.end_s, max_side_px=self.max_side_px
+            self.path, start_s=self.start_s, end_s=self.end_s, max_side_px=self.max_side_px,
+            gaps=self.gaps,
         )
 
     def __enter__(self) -> VideoReader:

@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from _footage import footage
 
@@ -259,25 +260,77 @@ def test_the_single_pass_matches_landmarks_first_then_the_engine(
     np.testing.assert_array_equal(separate.xy_px(), cached.xy_px())
 
 
-def test_bad_files_fail_and_the_rest_finish(
+def _damaged_copy(source: Path, dest: Path, length: int = 20_000) -> Path:
+    """``source`` with ``length`` bytes in the middle overwritten by fixed noise."""
+    data = bytearray(source.read_bytes())
+    first = len(data) // 2
+    data[first:first + length] = np.random.default_rng(7).integers(
+        0, 256, length, dtype=np.uint8).tobytes()
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def test_damaged_files_are_analysed_around_the_damage_and_unreadable_ones_fail(
     runs: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = runs["kneeling_lumbar_flexion"]["video"]
+    whole = runs["kneeling_lumbar_flexion"]["summary"]
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    damaged = _damaged_copy(good, tmp_path / "damaged.mp4")
+    unreadable = tmp_path / "unreadable.mp4"  # cut inside its header
+    unreadable.write_bytes(good.read_bytes()[:20])
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n")
     out = tmp_path / "out"
-    code = main(["analyze", str(good), str(truncated), str(text), "--stretch",
-                 "kneeling_lumbar_flexion", "--out", str(out), "--no-video", "--jobs", "2",
-                 "--no-progress"])
+    code = main(["analyze", str(truncated), str(damaged), str(unreadable), str(text),
+                 "--stretch", "kneeling_lumbar_flexion", "--out", str(out), "--no-video",
+                 "--jobs", "2", "--no-progress"])
     assert code == 1
     printed = capsys.readouterr()
-    assert f"FAILED {truncated}:" in printed.out
-    assert f"FAILED {text}:" in printed.out
-    assert f"OK {good}" in printed.out
     assert "Traceback" not in printed.out + printed.err
-    assert (out / good.stem / "summary.json").is_file()
+    assert f"FAILED {unreadable}: not a readable video" in printed.out
+    assert f"FAILED {text}:" in printed.out
+    assert f"OK {truncated}" in printed.out and f"OK {damaged}" in printed.out
+    assert "2 of 4 videos analysed; 2 failed" in printed.out
+
+    cut = json.loads((out / "truncated" / "summary.json").read_text())
+    assert [g["reason"] for g in cut["gaps"]] == ["truncated"]
+    tail = cut["gaps"][0]
+    assert tail["end_s"] == pytest.approx(EXPECTED["kneeling_lumbar_flexion"]["duration_s"],
+                                          abs=0.05)
+    assert cut["range"]["frames"] + tail["frames"] == whole["range"]["frames"]
+    assert cut["range"]["end_s"] == pytest.approx(tail["start_s"], abs=0.04)
+    assert tail["start_s"] < 5.0
+    report = (out / "truncated" / "report.md").read_text()
+    assert "The video is damaged" in report and "the file ends early" in report
+    line = next(x for x in printed.out.splitlines() if "ends early" in x)
+    assert f"{tail['frames']} frames" in line
+
+    hurt = json.loads((out / "damaged" / "summary.json").read_text())
+    assert hurt["gaps"] and all(g["reason"] == "damaged" for g in hurt["gaps"])
+    missing = sum(g["frames"] for g in hurt["gaps"])
+    assert 0 < missing < 30
+    assert hurt["range"]["frames"] == whole["range"]["frames"] - missing
+    assert hurt["range"]["end_s"] == pytest.approx(whole["range"]["end_s"], abs=0.01)
+    assert "The video is damaged" in (out / "damaged" / "report.md").read_text()
+    assert not whole["gaps"]
+
+
+def test_truncated_file_gets_an_annotated_video_of_what_is_left(
+    runs: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = runs["kneeling_lumbar_flexion"]["video"]
+    truncated = tmp_path / "short.mp4"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 4])
+    out = tmp_path / "out"
+    assert main(["analyze", str(truncated), "--stretch", "kneeling_lumbar_flexion",
+                 "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "short" / "summary.json").read_text())
+    with av.open(str(out / "short" / "annotated.mp4")) as container:
+        written = sum(1 for _ in container.decode(video=0))
+    assert written == summary["range"]["frames"]
+    assert summary["gaps"][0]["reason"] == "truncated"
 
 
 def test_folder_argument_and_range(

@@ -11,12 +11,13 @@ from _footage import _isolated_cache, footage, shared_model  # noqa: F401
 
 from posecheck.estimator import PoseEstimator
 from posecheck.landmark_cache import (
+    decode_gaps,
     load_or_estimate,
     load_sequence,
     source_fingerprint,
 )
 from posecheck.pose import NUM_LANDMARKS, Pose
-from posecheck.video_io import Mp4Writer, VideoError, iter_video_frames
+from posecheck.video_io import Mp4Writer, iter_video_frames
 
 
 @pytest.fixture(scope="module")
@@ -168,14 +169,16 @@ def test_unreadable_cache_is_rebuilt(clip: Path, tmp_path: Path) -> None:
     assert load_or_estimate(clip, **kwargs).from_cache
 
 
-def test_truncated_video_is_not_cached(tmp_path: Path) -> None:
+def test_truncated_video_is_read_to_its_end_and_its_gap_is_cached(tmp_path: Path) -> None:
     data = footage("bird_dog/polybag_bird_dog.mp4").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(VideoError, match=r"cut\.mp4"):
-        load_or_estimate(
-            cut, cache_dir=tmp_path / "c", model_id="m", estimator_factory=FakeEstimator
-        )
-    assert not (tmp_path / "c" / "landmarks").exists() or not any(
-        (tmp_path / "c" / "landmarks").iterdir()
-    )
+    kwargs = {"cache_dir": tmp_path / "c", "model_id": "m", "estimator_factory": FakeEstimator,
+              "max_side_px": 160}
+    first = load_or_estimate(cut, **kwargs)
+    gaps = decode_gaps(first)
+    assert [g.reason for g in gaps] == ["truncated"]
+    assert gaps[0].start_s == pytest.approx(first.timestamps_s[-1] + 1 / 30, abs=1e-3)
+    again = load_or_estimate(cut, **kwargs)
+    assert again.from_cache
+    assert decode_gaps(again) == gaps

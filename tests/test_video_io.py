@@ -13,6 +13,7 @@ import pytest
 from _footage import _isolated_cache, footage  # noqa: F401
 
 from posecheck.video_io import (
+    DecodeGap,
     ImageError,
     Mp4Writer,
     VideoError,
@@ -175,15 +176,91 @@ def test_text_file_renamed_mp4(tmp_path: Path) -> None:
         probe_video(path)
 
 
+def _sample_at_byte(path: Path, byte: int) -> float:
+    """Presentation time of the video sample stored over ``byte`` (from the index)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for entry in stream.index_entries:
+            if entry.pos <= byte < entry.pos + entry.size:
+                return float((entry.timestamp - (stream.start_time or 0)) * stream.time_base)
+    raise AssertionError(f"no video sample covers byte {byte}")
+
+
+def damaged_copy(source: Path, dest: Path, *, at: float = 0.5, length: int = 20_000) -> Path:
+    """A copy of ``source`` with ``length`` bytes in the middle overwritten (fixed noise)."""
+    data = bytearray(source.read_bytes())
+    first = int(len(data) * at)
+    noise = np.random.default_rng(7).integers(0, 256, length, dtype=np.uint8).tobytes()
+    data[first:first + length] = noise
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def test_damaged_bytes_in_the_middle_are_skipped_and_reported(tmp_path: Path) -> None:
+    source = footage(PORTRAIT)
+    path = damaged_copy(source, tmp_path / "damaged.mp4")
+    hit_s = _sample_at_byte(path, int(path.stat().st_size * 0.5))
+    gaps: list[DecodeGap] = []
+    times = [t for _, t in iter_video_frames(path, max_side_px=160, gaps=gaps)]
+    assert gaps, "the damage went unreported"
+    assert all(g.reason == "damaged" for g in gaps)
+    # The damaged sample's time lies in a reported gap, and nothing was decoded there.
+    frame_s = 1 / 30
+    assert any(g.start_s - 1e-6 <= hit_s < g.end_s for g in gaps), (hit_s, gaps)
+    for g in gaps:
+        assert not any(g.start_s - 1e-6 <= t < g.end_s - 1e-6 for t in times)
+    # Everything else decodes, to the end of the file.
+    assert len(times) == 427 - sum(g.frames for g in gaps)
+    assert times[-1] == pytest.approx(426 / 30, abs=frame_s / 2)
+    assert sum(g.frames for g in gaps) < 30
+
+
 @pytest.mark.parametrize("keep", [0.5, 0.05])
-def test_truncated_real_video(tmp_path: Path, keep: float) -> None:
+def test_truncated_real_video_is_read_to_where_it_ends(tmp_path: Path, keep: float) -> None:
     data = footage(PORTRAIT).read_bytes()
     path = tmp_path / "cut.mp4"
     path.write_bytes(data[: int(len(data) * keep)])
-    with pytest.raises(VideoError, match=r"truncated.*cut\.mp4"):
-        probe_video(path)
-    with pytest.raises(VideoError, match=r"truncated.*cut\.mp4"):
-        list(iter_video_frames(path, max_side_px=160))
+    info = probe_video(path)  # the index survives: the header still describes the whole video
+    assert info.frame_count == 427
+    gaps: list[DecodeGap] = []
+    times = [t for _, t in iter_video_frames(path, max_side_px=160, gaps=gaps)]
+    assert 0 < len(times) < 427 * keep + 30
+    assert times == sorted(times) and times[0] == 0.0
+    assert [g.reason for g in gaps] == ["truncated"]
+    tail = gaps[0]
+    assert tail.start_s == pytest.approx(times[-1] + 1 / 30, abs=1e-3)
+    assert tail.end_s == pytest.approx(info.duration_s, abs=1e-3)
+    assert tail.frames == 427 - len(times)
+    assert "ends early" in tail.describe()
+
+
+def test_truncated_range_within_what_is_left_has_no_gap(tmp_path: Path) -> None:
+    data = footage(PORTRAIT).read_bytes()
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[: len(data) // 2])
+    gaps: list[DecodeGap] = []
+    times = [t for _, t in iter_video_frames(path, start_s=1.0, end_s=2.0, max_side_px=160,
+                                             gaps=gaps)]
+    assert len(times) == 30 and not gaps
+
+
+def test_video_that_cannot_be_read_at_all_keeps_a_clear_error(tmp_path: Path) -> None:
+    data = footage(PORTRAIT).read_bytes()
+    header_cut = tmp_path / "header_cut.mp4"  # the index itself is cut
+    header_cut.write_bytes(data[:4000])
+    with pytest.raises(VideoError, match=r"no decodable frames in .*header_cut\.mp4"):
+        probe_video(header_cut)
+    not_even_a_header = tmp_path / "stub.mp4"
+    not_even_a_header.write_bytes(data[:20])
+    with pytest.raises(VideoError, match=r"not a readable video.*stub\.mp4"):
+        probe_video(not_even_a_header)
+    no_frames = tmp_path / "no_frames.mp4"  # the index survives, no picture data does
+    first_sample = 0
+    with av.open(str(footage(PORTRAIT))) as container:
+        first_sample = container.streams.video[0].index_entries[0].pos
+    no_frames.write_bytes(data[: first_sample + 100])
+    with pytest.raises(VideoError, match=r"no decodable frames in .*no_frames\.mp4"):
+        list(iter_video_frames(no_frames, max_side_px=160))
 
 
 def test_read_image_honours_exif_orientation(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -177,6 +178,7 @@ def _make_progress(job: Job) -> tuple[Callable[[str, int, int | None], None], Ca
 
 def run_job(job: Job) -> JobResult:
     """Analyse one video; every user-facing failure becomes a FAILED result."""
+    from posecheck.report import gaps_line
     from posecheck.video_analysis import analyze_video
 
     progress, close = _make_progress(job)
@@ -215,6 +217,9 @@ def run_job(job: Job) -> JobResult:
         f"{chosen}: {done}; correct form {share_text} of the time in position; "
         f"{len(s['faults'])} fault episode(s); {source} -> {result.out_dir}"
     )
+    gaps = gaps_line(s.get("gaps", []))
+    if gaps:
+        message += f"\n  {gaps}"
     return JobResult(job.video, True, message)
 
 
@@ -248,7 +253,10 @@ def run(args: argparse.Namespace) -> int:
         for job in jobs:
             results.append(_report(run_job(job)))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        # Fresh worker processes: a forked copy of a process that already ran
+        # MediaPipe (a test run, a notebook) aborts when it builds a landmarker.
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures: dict[Future[JobResult], Job] = {pool.submit(run_job, j): j for j in jobs}
             for fut in as_completed(futures):
                 try:

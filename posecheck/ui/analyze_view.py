@@ -90,16 +90,20 @@ def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: 
             bar.progress(0.0, text=f"{label}: frame {done}")
 
     out_dir = video.parent / "results"
-    result = analyze_video(
-        video,
-        stretch,
-        out_dir,
-        dosage_index=dosage_index,
-        profile=profile,
-        write_video=write_video,
-        overwrite=True,
-        progress=progress,
-    )
+    try:
+        result = analyze_video(
+            video,
+            stretch,
+            out_dir,
+            dosage_index=dosage_index,
+            profile=profile,
+            write_video=write_video,
+            overwrite=True,
+            progress=progress,
+        )
+    except BaseException:
+        bar.empty()  # the error says what happened; no bar left at "Starting…"
+        raise
     bar.progress(1.0, text="Done")
     return {"outputs": {k: str(p) for k, p in result.outputs.items()},
             "summary": result.summary_dict}
@@ -174,7 +178,9 @@ def render() -> None:
             st.session_state.pop("analyze_result", None)
             return
         except PosecheckError as exc:
-            st.error(f"This video could not be analyzed: {exc}")
+            # The upload's own name, not the temporary copy's path.
+            reason = str(exc).replace(str(video), f'"{upload.name}"')
+            st.error(f"This video could not be analyzed: {reason}")
             st.session_state.pop("analyze_result", None)
             return
         except (OSError, ValueError, RuntimeError) as exc:

@@ -3,9 +3,11 @@ the stretch description, and the WebRTC network settings."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +24,7 @@ SAFETY_NOTE = (
 )
 ICE_SERVERS_ENV = "POSECHECK_ICE_SERVERS"
 NO_PROFILE = "Standard ranges (no profile)"
+URL_STRETCH_PARAM = "stretch"
 
 
 def safety_note() -> None:
@@ -40,10 +43,33 @@ def library() -> dict[str, Stretch]:
     return dict(sorted(stretches.items(), key=lambda kv: kv[1].name))
 
 
-def stretch_picker(key: str, label: str = "Stretch", default_id: str | None = None) -> str:
-    """A select box listing every stretch by name; returns the chosen id."""
+def url_stretch(stretches: Mapping[str, Stretch]) -> str | None:
+    """The stretch named in the page address (``?stretch=ID``), if it is one.
+
+    An unknown id gets a one-line error naming the closest id; the page then
+    carries on with its usual first stretch.
+    """
+    wanted = st.query_params.get(URL_STRETCH_PARAM)
+    if wanted is None or wanted in stretches:
+        return wanted
+    shown = re.sub(r"[^A-Za-z0-9_.-]", "?", wanted)[:40]  # echoed safely, not as markdown
+    match = difflib.get_close_matches(wanted, list(stretches), n=1, cutoff=0.5)
+    hint = f" (did you mean {match[0]}?)" if match else ""
+    st.error(f"The page address names no stretch called \"{shown}\"{hint}. "
+             "Choose one in the Stretch box.")
+    return None
+
+
+def stretch_picker(key: str, label: str = "Stretch", default_id: str | None = None,
+                   *, from_url: bool = False) -> str:
+    """A select box listing every stretch by name; returns the chosen id.
+
+    ``from_url``: start on the stretch named in the address (``?stretch=ID``).
+    """
     stretches = library()
     ids = list(stretches)
+    if from_url and key not in st.session_state:
+        default_id = url_stretch(stretches) or default_id
     index = ids.index(default_id) if default_id in ids else 0
     return st.selectbox(
         label, ids, index=index, key=key, format_func=lambda sid: stretches[sid].name

@@ -222,7 +222,7 @@ def render() -> None:
     common.safety_note()
     col_a, col_b, col_c = st.columns([3, 2, 2])
     with col_a:
-        stretch_id = common.stretch_picker("live_stretch")
+        stretch_id = common.stretch_picker("live_stretch", from_url=True)
     with col_c:
         profile = common.profile_picker("live_profile")
     try:
