@@ -30,13 +30,18 @@ KNEELING_SHIN_MAX_DEG = 45.0
 # Lying on the back, the trunk is along the floor; a bridge raises it to
 # about 40°; sitting up is steeper.
 LYING_BACK_TRUNK_MAX_DEG = 55.0
-# Lying face down, the legs lie along the floor: a press-up raises the trunk,
-# not the legs.
-LYING_FRONT_LEG_MAX_DEG = 35.0
+# Lying on the back, the hip is near the floor, so a knee cannot hang far
+# below it: a thigh pointing down steeper than this is kneeling or standing.
+LYING_BACK_THIGH_DOWN_MAX_DEG = 50.0
+# Lying face down, the thighs lie along the floor: a press-up raises the
+# trunk, not the thighs (the shins may rise with bent knees).
+LYING_FRONT_THIGH_MAX_DEG = 35.0
+# A thigh reaching this far (torso lengths) sideways in the picture lies along the floor.
+THIGH_ALONG_MIN = 0.4
 # Sitting, the trunk is far from the floor.
 SITTING_TRUNK_MIN_DEG = 30.0
 # The nose ahead of the ears by this much (torso lengths) says where the face points.
-FACE_OFFSET = 0.12
+FACE_OFFSET = 0.08
 
 
 def _seen(pose: Pose, *names: str) -> bool:
@@ -72,12 +77,16 @@ def ruled_out(pose: Pose) -> frozenset[str]:
             out.add("standing")
         if all(geometry.inclination_deg(k, a) > KNEELING_SHIN_MAX_DEG for _, k, a in legs):
             out.add("kneeling")
-        if all(geometry.inclination_deg(h, a) > LYING_FRONT_LEG_MAX_DEG for h, _, a in legs):
+        if all(-geometry.elevation_deg(h, k) > LYING_BACK_THIGH_DOWN_MAX_DEG for h, k, _ in legs):
+            out.add("lying_back")
+        if all(geometry.inclination_deg(h, k) > LYING_FRONT_THIGH_MAX_DEG for h, k, _ in legs):
             out.add("lying_front")
-        elif _faces_the_feet(pose, legs):
+        else:
             # Sitting with the legs forward looks like a press-up, but the
             # face points along the legs; face down it points away from them.
-            out.add("lying_front")
+            face = _face_along_legs(pose, legs)
+            if face is not None:
+                out.add("lying_front" if face > 0 else "sitting")
     if trunk_deg is not None:
         if trunk_deg > LYING_BACK_TRUNK_MAX_DEG:
             out.add("lying_back")
@@ -86,16 +95,20 @@ def ruled_out(pose: Pose) -> frozenset[str]:
     return frozenset(out)
 
 
-def _faces_the_feet(pose: Pose, legs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> bool:
+def _face_along_legs(pose: Pose, legs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                     ) -> float | None:
+    """+1 the face points the way the thighs do, -1 the other way, None when unclear."""
     if not _seen(pose, "nose"):
-        return False
+        return None
     ears = _mid(pose, "ear")
     if ears is None:
-        return False
+        return None
     torso = measures.torso_length_px(pose)
     face_x = float(pose.point("nose")[0] - ears[0]) / torso
-    feet_x = float(np.mean([a[0] - h[0] for h, _, a in legs])) / torso
-    return abs(face_x) >= FACE_OFFSET and abs(feet_x) >= 0.5 and face_x * feet_x > 0
+    thigh_x = float(np.mean([k[0] - h[0] for h, k, _ in legs])) / torso
+    if abs(face_x) < FACE_OFFSET or abs(thigh_x) < THIGH_ALONG_MIN:
+        return None
+    return 1.0 if face_x * thigh_x > 0 else -1.0
 
 
 def part_heights(pose: Pose) -> dict[str, float | None]:

@@ -40,6 +40,10 @@ from posecheck.pose import Pose
 from posecheck.reference import Stretch
 from posecheck.verdicts import Verdict
 
+# A frame in the stretch counts 1, or this with an optional check out (a tip).
+# One with a form fault counts nothing: counted, it let too many look-alikes
+# in (a plank is a press-up with the hips up).
+TIP_MATCH = 0.5
 # Share of the time with a person the winner must explain: a recording spends
 # some of it getting into and out of the stretch.
 MIN_SHARE = 0.25
@@ -55,6 +59,7 @@ STILL_MAX = 0.2
 # Movement is known only over at least this long, with this many frames seeing the part.
 MIN_MOVEMENT_S = 1.0
 MIN_MOVEMENT_FRAMES = 5
+FRAME_STEP_S = 0.1
 # A photo's answer cannot lean on movement or holding: its confidence is scaled down.
 SINGLE_FRAME_CONFIDENCE = 0.6
 
@@ -93,11 +98,14 @@ def _frame(checker: StretchChecker, pose: Pose, t_s: float) -> tuple[float, bool
     enough_seen = len(known) >= 0.6 * len(results)
     if not (enough_seen and checker.view_ok(pose)):
         return 0.0, False, met
-    required = [r for r in results if r.check.required and not r.check.relative]
+    # A view check asks for a better view before judging the form; whether
+    # the body is in the stretch is for the position checks to say.
+    required = [r for r in results
+                if r.check.required and not r.check.relative and r.check.role != "view"]
     if all(r.verdict == Verdict.OK for r in required):
         # An optional check seen out of range (a tip) makes the match weaker, not void.
         tips = any(r.verdict.is_fault for r in results if not r.check.relative)
-        return (0.5 if tips else 1.0), False, met
+        return (TIP_MATCH if tips else 1.0), False, met
     rep = stretch.reps.check if stretch.reps is not None else None
     position = [r for r in required if r.check.role == "position"]
     start = (rep is not None
@@ -123,20 +131,21 @@ def evidence(
     if min_step_s > 0:
         kept: list[tuple[Pose, float]] = []
         for p, t in frames:
-            if not kept or t - kept[-1][1] >= min_step_s:
+            if not kept or t - kept[-1][1] >= min_step_s - 1e-6:
                 kept.append((p, t))
         frames = kept
     if max_frames is not None and len(frames) > max_frames:
         frames = frames[:: -(-len(frames) // max_frames)]
     times = np.array([t for _, t in frames], dtype=float)
     match, start, met = {}, {}, {}
+    ruled_out = [posture.ruled_out(p) for p, _ in frames]
     for stretch_id, stretch in library.items():
         checker = StretchChecker(stretch, smooth=False)
         rows = [_frame(checker, p, t) for p, t in frames]
         allowed = set(stretch.recognition.posture)
         if allowed:
             # A frame whose body rules out every posture the stretch allows counts for nothing.
-            fits = [not allowed <= posture.ruled_out(p) for p, _ in frames]
+            fits = [not allowed <= out for out in ruled_out]
             rows = [r if ok else (0.0, False, r[2]) for r, ok in zip(rows, fits, strict=True)]
         match[stretch_id] = np.array([r[0] for r in rows], dtype=float)
         start[stretch_id] = np.array([r[1] for r in rows], dtype=bool)
@@ -229,9 +238,14 @@ def recognize(
     timestamps_s: Sequence[float],
     library: Mapping[str, Stretch],
     max_frames: int = 150,
+    min_step_s: float = FRAME_STEP_S,
 ) -> Recognition:
-    """The library stretch these poses show, or none. Uses at most ``max_frames`` frames."""
-    ev = evidence(poses, timestamps_s, library, max_frames)
+    """The library stretch these poses show, or none.
+
+    Uses at most ``max_frames`` frames, at most one every ``min_step_s``:
+    stretches are slow, ten frames a second show their movement.
+    """
+    ev = evidence(poses, timestamps_s, library, max_frames, min_step_s)
     if len(ev) == 0:
         return Recognition(None, {}, "nobody was seen")
     return decide(ev, library)

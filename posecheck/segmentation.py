@@ -17,13 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from posecheck.pose import Pose
-from posecheck.recognize import decide, evidence
+from posecheck.recognize import FRAME_STEP_S, decide, evidence
 from posecheck.reference import Stretch
 
 WINDOW_S = 4.0  # long enough to see a repetition, short enough to follow a routine
 STEP_S = 0.5
 MIN_SEGMENT_S = 3.0
-FRAME_STEP_S = 0.1  # frames judged at most 10 times a second
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,7 @@ def segment(
         else:
             runs.append(_Run(label, start, end, [confidence]))
         centre += step_s
+    runs[-1].end_s = last
     runs = _merge_short(runs, min_segment_s)
     return [Segment(r.stretch_id, r.start_s, r.end_s, round(float(np.mean(r.confidences)), 3))
             for r in runs]
