@@ -94,3 +94,8 @@ def test_a_phone_video_of_pelvic_tilts_is_a_pelvic_tilt() -> None:
     result = recognize(seq.poses, list(seq.timestamps_s), LIBRARY)
     assert result.stretch_id == "pelvic_tilt", result.reason
     assert result.scores["bridge"] == 0.0
+    assert not any(result.scores[r] for r in ROTATIONS)
+    # Ten tilts one after another are one segment, the whole video long.
+    segments = segment(seq.timestamps_s, seq.poses, LIBRARY)
+    assert [s.stretch_id for s in segments] == ["pelvic_tilt"], segments
+    assert segments[0].duration_s == pytest.approx(float(seq.timestamps_s[-1]), abs=0.1)
