@@ -32,8 +32,8 @@ expect: good (accept) | fault (reject, naming the fault) | lookalike (do not acc
 | abstain (ask for a better view)
 """
 
-KEYS = ("id", "stretch", "kind", "media", "expect", "fault", "pose", "view", "facing", "note",
-        "segments", "second_look", "repo", "commit", "path", "sha256", "licence")
+KEYS = ("id", "stretch", "kind", "media", "expect", "fault", "pose", "shows", "view", "facing",
+        "note", "segments", "second_look", "repo", "commit", "path", "sha256", "licence")
 
 
 def sha256(path: Path) -> str:

@@ -329,17 +329,27 @@ class RecognitionOutcome:
     item: Item
     segment: Segment
     recognized: str | None  # None: no library stretch
+    confidence: float = 0.0
 
     @property
     def label(self) -> str:
         return answer_label(self.item, self.segment)
 
     @property
-    def agrees(self) -> bool:
-        """Correct form is named as its stretch; a look-alike is not named as it."""
+    def right_answer(self) -> str | None:
+        """Correct form: its stretch; a look-alike: the stretch it shows, or none."""
         if self.segment.expect == "good":
-            return self.recognized == self.item.stretch
-        return self.recognized != self.item.stretch
+            return self.item.stretch
+        return self.segment.shows or None
+
+    @property
+    def agrees(self) -> bool:
+        return self.recognized == self.right_answer
+
+    @property
+    def taken_for_the_stretch(self) -> bool:
+        """A look-alike named as the stretch it resembles (what a user would be told)."""
+        return self.segment.expect == "lookalike" and self.recognized == self.item.stretch
 
 
 def recognition_outcomes(
@@ -369,29 +379,70 @@ def recognition_outcomes(
                 if not inside:
                     continue
                 poses, times = [seq.poses[i] for i in inside], [all_times[i] for i in inside]
-            found = recognize(poses, times, library).stretch_id
-            out.append(RecognitionOutcome(item, segment, found))
+            found = recognize(poses, times, library)
+            out.append(RecognitionOutcome(item, segment, found.stretch_id, found.confidence))
     return out
 
 
-def format_recognition(outcomes: list[RecognitionOutcome]) -> str:
-    """Top-1 on correct form, look-alikes kept apart, and the confusion of correct form."""
-    good = [o for o in outcomes if o.segment.expect == "good"]
+def _rate(right: int, n: int) -> float | None:
+    return right / n if n else None
+
+
+def recognition_summary(outcomes: list[RecognitionOutcome]) -> dict:
+    """Top-1 on correct form (photos, clips), look-alikes, and the confusion of correct form."""
+    def top1(kind: str) -> dict:
+        good = [o for o in outcomes if o.segment.expect == "good" and o.item.kind == kind]
+        right = sum(o.agrees for o in good)
+        return {"items": len(good), "named_right": right, "top1": _rate(right, len(good))}
+
     alike = [o for o in outcomes if o.segment.expect == "lookalike"]
+    outside = [o for o in alike if not o.segment.shows]
+    other = [o for o in alike if o.segment.shows]
+    none = sum(o.recognized is None for o in outside)
+    named = sum(o.agrees for o in other)
+    confusion: dict[str, dict[str, int]] = {}
+    for o in outcomes:
+        if o.segment.expect == "good":
+            row = confusion.setdefault(o.item.stretch, {})
+            row[o.recognized or "none"] = row.get(o.recognized or "none", 0) + 1
+    return {
+        "photos": top1("photo"),
+        "clips": top1("clip"),
+        "lookalikes_outside_library": {"items": len(outside), "none": none,
+                                       "none_rate": _rate(none, len(outside))},
+        "lookalikes_of_other_stretches": {"items": len(other), "named_right": named,
+                                          "rate": _rate(named, len(other))},
+        "lookalikes_taken_for_the_stretch": sum(o.taken_for_the_stretch for o in alike),
+        "confusion": {k: dict(sorted(v.items())) for k, v in sorted(confusion.items())},
+        "items": [{"item": o.label, "stretch": o.item.stretch, "expected": o.segment.expect,
+                   "right_answer": o.right_answer, "recognized": o.recognized,
+                   "confidence": o.confidence, "agrees": o.agrees} for o in outcomes],
+    }
+
+
+def format_recognition(outcomes: list[RecognitionOutcome]) -> str:
+    """Top-1 on correct form, look-alikes, the confusion table and every miss, as Markdown."""
+    m = recognition_summary(outcomes)
+    photos, clips = m["photos"], m["clips"]
+    outside, other = m["lookalikes_outside_library"], m["lookalikes_of_other_stretches"]
     lines = [
-        f"Recognition: correct form named right {sum(o.agrees for o in good)}/{len(good)} "
-        f"({_pct(sum(o.agrees for o in good) / len(good) if good else None)}); "
-        f"look-alikes not taken for the stretch {sum(o.agrees for o in alike)}/{len(alike)} "
-        f"({_pct(sum(o.agrees for o in alike) / len(alike) if alike else None)}).",
+        f"Recognition: correct form named right on clips {clips['named_right']}/"
+        f"{clips['items']} ({_pct(clips['top1'])}), on photos {photos['named_right']}/"
+        f"{photos['items']} ({_pct(photos['top1'])}); look-alikes outside the library "
+        f"answered 'none' {outside['none']}/{outside['items']} ({_pct(outside['none_rate'])}); "
+        f"look-alikes that are another stretch named as it {other['named_right']}/"
+        f"{other['items']} ({_pct(other['rate'])}); look-alikes taken for the stretch they "
+        f"resemble: {m['lookalikes_taken_for_the_stretch']}.",
         "", "| correct form of | named as | items |", "|---|---|---|",
     ]
-    confusion = Counter((o.item.stretch, o.recognized or "none") for o in good)
-    for (expected, got), n in sorted(confusion.items()):
-        mark = "" if expected == got else " ✗"
-        lines.append(f"| {expected} | {got}{mark} | {n} |")
-    wrong = [o for o in alike if not o.agrees]
+    for expected, row in m["confusion"].items():
+        for got, n in row.items():
+            mark = "" if expected == got else " ✗"
+            lines.append(f"| {expected} | {got}{mark} | {n} |")
+    wrong = [o for o in outcomes if o.segment.expect == "lookalike" and not o.agrees]
     if wrong:
-        lines += ["", "Look-alikes taken for the stretch:", ""]
-        lines += [f"- {o.label} [{o.item.stretch}]: {o.segment.pose or 'look-alike'}"
-                  for o in wrong]
+        lines += ["", "Look-alikes not answered right:", ""]
+        lines += [f"- {o.label} [{o.item.stretch}]: {o.segment.pose or 'look-alike'}: named "
+                  f"{o.recognized or 'none'}, right: {o.right_answer or 'none'}"
+                  for o in sorted(wrong, key=lambda o: (o.item.stretch, o.label))]
     return "\n".join(lines)

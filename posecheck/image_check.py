@@ -36,7 +36,9 @@ def format_verdict(v: ImageVerdict) -> str:
     r = v.result
     lines = [f"{v.path}: {v.stretch.name} ({v.stretch.id})"]
     if v.recognition is not None:
-        lines.append(f"  recognised: {v.recognition.reason}")
+        rec = v.recognition
+        sure = f" (confidence {rec.confidence:.2f})" if rec.stretch_id else ""
+        lines.append(f"  recognised: {rec.reason}{sure}")
     if v.people_note:
         lines.append(f"  note: {v.people_note}")
     lines.append(f"  status: {r.status.value.replace('_', ' ')}")

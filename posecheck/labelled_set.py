@@ -43,6 +43,7 @@ class Segment:
     expect: str
     fault: str = ""
     pose: str = ""
+    shows: str = ""  # a look-alike that is another library stretch: its id ("" outside it)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Item:
     expect: str  # one of EXPECTS, or "segments" for a clip
     fault: str = ""
     pose: str = ""
+    shows: str = ""
     view: str = ""
     note: str = ""
     sha256: str = ""
@@ -65,7 +67,7 @@ class Item:
         """Every expected answer: one whole-item segment for a photo, the segments for a clip."""
         if self.segments:
             return self.segments
-        return (Segment(0.0, float("inf"), self.expect, self.fault, self.pose),)
+        return (Segment(0.0, float("inf"), self.expect, self.fault, self.pose, self.shows),)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,17 @@ def _choice(value: str, options: tuple[str, ...], where: str, key: str) -> str:
     return value
 
 
-def _segment(table: object, where: str) -> Segment:
+def _shows(table: dict, where: str, expect: str, known_stretches: set[str] | None) -> str:
+    """The library stretch a look-alike is (a bridge judged against the pelvic tilt)."""
+    shows = _text(table, "shows", where, "")
+    if shows and expect != "lookalike":
+        raise LabelsError(f"{where}: 'shows' is for look-alikes, not '{expect}'")
+    if shows and known_stretches is not None and shows not in known_stretches:
+        raise LabelsError(f"{where}: 'shows' names unknown stretch '{shows}'")
+    return shows
+
+
+def _segment(table: object, where: str, known_stretches: set[str] | None = None) -> Segment:
     if not isinstance(table, dict):
         raise LabelsError(f"{where}: a segment must be a table")
     try:
@@ -108,7 +120,8 @@ def _segment(table: object, where: str) -> Segment:
         raise LabelsError(f"{where}: segment end_s {end} is not after start_s {start}")
     expect = _choice(_text(table, "expect", where), EXPECTS, where, "expect")
     return Segment(start, end, expect, _text(table, "fault", where, ""),
-                   _text(table, "pose", where, ""))
+                   _text(table, "pose", where, ""),
+                   _shows(table, where, expect, known_stretches))
 
 
 _PROVENANCE_KEYS = ("repo", "commit", "path", "licence")
@@ -129,7 +142,7 @@ def parse_item(table: object, where: str, known_stretches: set[str] | None) -> I
         raw = table.get("segments")
         if not isinstance(raw, list) or not raw:
             raise LabelsError(f"{where}: a clip needs a non-empty 'segments' list")
-        segments = tuple(_segment(s, where) for s in raw)
+        segments = tuple(_segment(s, where, known_stretches) for s in raw)
         expect = "segments"
     else:
         _choice(expect, EXPECTS, where, "expect")
@@ -144,6 +157,7 @@ def parse_item(table: object, where: str, known_stretches: set[str] | None) -> I
         expect=expect,
         fault=_text(table, "fault", where, ""),
         pose=_text(table, "pose", where, ""),
+        shows=_shows(table, where, expect, known_stretches) if kind == "photo" else "",
         view=view,
         note=_text(table, "note", where, ""),
         sha256=_text(table, "sha256", where, ""),

@@ -27,6 +27,10 @@ MEASURE_POINTS = {"angle": 3, "inclination": 2, "elevation": 2, "lean": 2, "heig
 MEASURE_UNITS = {"height": "%", "length": "%"}  # everything else is in degrees
 SIDES = ("facing", "far", "left", "right", "mid", "active", "other")
 ROLES = ("position", "form", "safety", "view")
+# How the body is placed in a stretch, and the parts recognition can ask to
+# stay still (posecheck/posture.py measures both).
+POSTURES = ("standing", "sitting", "kneeling", "lying_back", "lying_front")
+MOVING_PARTS = ("hips", "knees")
 VIEWS = ("side", "front")
 DOSAGE_KINDS = ("hold", "reps")
 # Unsided body-part names usable in ``points`` (resolved with the check's side).
@@ -117,6 +121,14 @@ class SideRule:
 
 
 @dataclass(frozen=True)
+class Recognizable:
+    """What tells the stretch apart when recognising it (the file's [recognition] table)."""
+
+    posture: tuple[str, ...] = ()  # how the body may be placed; empty: any
+    still: tuple[str, ...] = ()  # parts that barely move during the stretch
+
+
+@dataclass(frozen=True)
 class Stretch:
     id: str
     name: str
@@ -132,6 +144,7 @@ class Stretch:
     reps: Reps | None = None
     sides: SideRule | None = None
     min_visibility: float = 0.5
+    recognition: Recognizable = field(default_factory=Recognizable)
     source: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -270,7 +283,7 @@ CHECK_KEYS = ("id", "label", "role", "measure", "points", "side", "reference", "
               "hidden_behind_near")
 DOSAGE_KEYS = ("kind", "sets", "hold_s", "reps", "rest_s", "per_side", "alternate", "label")
 TOP_KEYS = ("id", "name", "summary", "view", "setup", "visible", "instructions", "safety",
-            "dosage", "phases", "checks", "reps", "sides", "min_visibility")
+            "dosage", "phases", "checks", "reps", "sides", "min_visibility", "recognition")
 
 
 def _check(r: _Reader, default_side: str) -> Check:
@@ -421,6 +434,19 @@ def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
             raise ReferenceFileError(path, f"checks.{c.id}.side",
                                      f"'{c.measure.side}' needs a [sides] table")
 
+    recognition = Recognizable()
+    if "recognition" in r.table:
+        rr = _Reader(path, "recognition", r.get("recognition", dict))
+        posture = rr.strings("posture", ())
+        still = rr.strings("still", ())
+        for key, values, options in (("posture", posture, POSTURES),
+                                     ("still", still, MOVING_PARTS)):
+            for i, value in enumerate(values):
+                if value not in options:
+                    raise rr.fail(f"{key}[{i}]", f"'{value}' is not one of {', '.join(options)}"
+                                  f"{_closest(value, options)}")
+        rr.finish()
+        recognition = Recognizable(posture, still)
     min_vis = r.get("min_visibility", float, 0.5)
     if not 0 <= min_vis <= 1:
         raise r.fail("min_visibility", "must be between 0 and 1")
@@ -443,6 +469,7 @@ def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
         reps=reps,
         sides=sides,
         min_visibility=min_vis,
+        recognition=recognition,
         source=path,
     )
     r.finish()

@@ -88,18 +88,10 @@ class Recognized:
 
 def recognize_poses(timestamps_s: np.ndarray, poses: Sequence[Pose | None]) -> Recognized:
     """Which library stretch the poses show (``--stretch auto``)."""
-    from posecheck import recognize as rec
+    from posecheck.recognize import recognize
     from posecheck.reference import load_library
 
-    library = load_library()
-    fn = getattr(rec, "recognize_stretch", None)
-    if fn is not None:
-        out = fn(list(poses), list(timestamps_s), library)
-        if isinstance(out, tuple):
-            stretch_id, scores = out
-            return Recognized(stretch_id, dict(scores), "")
-        return Recognized(out.stretch_id, dict(out.scores), getattr(out, "reason", ""))
-    out = rec.recognize(list(poses), list(timestamps_s), library)
+    out = recognize(list(poses), list(timestamps_s), load_library())
     return Recognized(out.stretch_id, dict(out.scores), out.reason)
 
 

@@ -2,7 +2,7 @@
 
 Runs from the landmarks committed in devset/landmarks (no model, no media),
 so it runs everywhere. After an intended improvement, write the new baseline
-with ``posecheck eval devset/labels.toml --json > devset/baseline.json``.
+with ``posecheck eval devset/labels.toml --recognition --json > devset/baseline.json``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,24 @@ TOLERANCE = 1e-9
 
 
 @cache
-def summary() -> dict:
+def loaded() -> tuple:
     library = load_library()
     labels = load_labelled_set(DEVSET_LABELS, set(library))
     photos, clips = set_landmarks.load_all(labels)
+    return library, labels, photos, clips
+
+
+@cache
+def summary() -> dict:
+    library, labels, photos, clips = loaded()
     return evaluation.summary(evaluation.evaluate(labels, library, photos, clips))
+
+
+@cache
+def recognition() -> dict:
+    library, labels, photos, clips = loaded()
+    return evaluation.recognition_summary(
+        evaluation.recognition_outcomes(labels, library, photos, clips))
 
 
 def test_every_item_has_committed_landmarks() -> None:
@@ -56,6 +69,25 @@ def test_stretch_agreement_does_not_regress(stretch_id: str) -> None:
 @pytest.mark.parametrize("fault", sorted(BASELINE["named_faults"]))
 def test_named_faults_are_still_caught(fault: str) -> None:
     assert summary()["named_faults"][fault]["caught"] >= BASELINE["named_faults"][fault]["caught"]
+
+
+RECOGNITION_RATES = [("clips", "top1"), ("photos", "top1"),
+                     ("lookalikes_outside_library", "none_rate"),
+                     ("lookalikes_of_other_stretches", "rate")]
+
+
+@pytest.mark.parametrize(("group", "rate"), RECOGNITION_RATES,
+                         ids=[g for g, _ in RECOGNITION_RATES])
+def test_recognition_does_not_regress(group: str, rate: str) -> None:
+    now, base = recognition()[group], BASELINE["recognition"][group]
+    assert now["items"] == base["items"], "the development set changed: write a new baseline"
+    wrong = [i for i in recognition()["items"] if not i["agrees"]]
+    assert now[rate] >= base[rate] - TOLERANCE, wrong
+
+
+def test_lookalikes_taken_for_their_stretch_do_not_grow() -> None:
+    now = recognition()["lookalikes_taken_for_the_stretch"]
+    assert now <= BASELINE["recognition"]["lookalikes_taken_for_the_stretch"]
 
 
 def test_eval_command_prints_the_table(tmp_path: Path) -> None:

@@ -76,6 +76,10 @@ def test_labels_load_with_segments(tmp_path: Path) -> None:
     ('[[item]]\nid="x"\nstretch="bridge"\nmedia="a"\nexpect="good"\n' * 2, "appears twice"),
     ("item = 3", r"no \[\[item\]\]"),
     ("not toml [", "not a readable TOML"),
+    ('[[item]]\nid="x"\nstretch="bridge"\nmedia="a"\nexpect="good"\nshows="bridge"',
+     "'shows' is for look-alikes"),
+    ('[[item]]\nid="x"\nstretch="bridge"\nmedia="a"\nexpect="lookalike"\nshows="bridg"',
+     "unknown stretch 'bridg'"),
 ])
 def test_malformed_labels_are_refused_with_the_item_named(
         tmp_path: Path, text: str, message: str) -> None:
@@ -174,14 +178,60 @@ segments = [{ start_s = 0.05, end_s = 0.95, expect = "good" },
     assert [(o.answer, o.agrees) for o in outcomes] == [("accepted", True), ("rejected", True)]
 
 
-def test_recognition_names_correct_form_and_keeps_lookalikes_apart() -> None:
-    labels = load_labelled_set_from_text(LABELS)
+RECOGNITION_LABELS = """
+[[item]]
+id = "press_good"
+stretch = "prone_press_up"
+media = "a.jpg"
+expect = "good"
+
+[[item]]
+id = "backbend_as_press_up"
+stretch = "prone_press_up"
+media = "b.jpg"
+expect = "lookalike"
+pose = "standing back extension"
+shows = "standing_extension"
+
+[[item]]
+id = "standing_as_extension"
+stretch = "standing_extension"
+media = "c.jpg"
+expect = "lookalike"
+pose = "standing upright"
+"""
+
+
+def test_recognition_names_correct_form_and_says_none_outside_the_library() -> None:
+    from synthetic import SidePose
+
+    labels = load_labelled_set_from_text(RECOGNITION_LABELS)
     poses = {"press_good": CORRECT["prone_press_up"],
-             "standing_as_press_up": CORRECT["standing_extension"]}
+             "backbend_as_press_up": CORRECT["standing_extension"],
+             "standing_as_extension": SidePose(hip=(640, 320)).build()}
     outcomes = evaluation.recognition_outcomes(labels, LIBRARY, poses, {})
-    got = {o.label: (o.recognized, o.agrees) for o in outcomes}
-    assert got == {"press_good": ("prone_press_up", True),
-                   "standing_as_press_up": ("standing_extension", True)}
+    got = {o.label: (o.recognized, o.right_answer, o.agrees) for o in outcomes}
+    assert got == {"press_good": ("prone_press_up", "prone_press_up", True),
+                   "backbend_as_press_up": ("standing_extension", "standing_extension", True),
+                   "standing_as_extension": (None, None, True)}
+    m = evaluation.recognition_summary(outcomes)
+    assert m["photos"] == {"items": 1, "named_right": 1, "top1": 1.0}
+    assert m["clips"]["top1"] is None  # no clips: unknown, not 0%
+    assert m["lookalikes_outside_library"] == {"items": 1, "none": 1, "none_rate": 1.0}
+    assert m["lookalikes_of_other_stretches"]["rate"] == 1.0
+    assert m["confusion"] == {"prone_press_up": {"prone_press_up": 1}}
     text = evaluation.format_recognition(outcomes)
-    assert "correct form named right 1/1" in text
+    assert "on photos 1/1 (100%)" in text
+    assert "answered 'none' 1/1" in text
     assert "| prone_press_up | prone_press_up | 1 |" in text
+
+
+def test_a_lookalike_named_wrongly_is_listed() -> None:
+    labels = load_labelled_set_from_text(RECOGNITION_LABELS)
+    # The standing extension shown for the "standing upright" look-alike.
+    poses = {"standing_as_extension": CORRECT["standing_extension"]}
+    (outcome,) = evaluation.recognition_outcomes(labels, LIBRARY, poses, {})
+    assert outcome.taken_for_the_stretch and not outcome.agrees
+    assert evaluation.recognition_summary([outcome])["lookalikes_outside_library"]["none"] == 0
+    assert "standing_as_extension [standing_extension]: standing upright: named " \
+        "standing_extension, right: none" in evaluation.format_recognition([outcome])

@@ -39,6 +39,13 @@ def test_signature_checks_exist() -> None:
     assert "lean back" in ext.check("lean_back").cue_low.lower()
 
 
+def test_every_stretch_says_how_the_body_is_placed() -> None:
+    # Recognition rules a stretch out where the body is plainly placed otherwise.
+    for stretch in load_library().values():
+        assert stretch.recognition.posture, stretch.id
+    assert set(load_stretch("pelvic_tilt").recognition.still) == {"hips", "knees"}
+
+
 def test_rotation_stretches_flag_forcing() -> None:
     for stretch_id in ("hooklying_rotation", "trunk_rotation_leg_over"):
         safety = [c for c in load_stretch(stretch_id).checks if c.role == "safety"]
@@ -63,6 +70,12 @@ GOOD = (LIBRARY_DIR / "prone_press_up.toml").read_text()
         (('measure = "angle"', 'measure = "angel"'), "checks[5].measure", "did you mean 'angle'"),
         (("hold_s = 30", "hold_s = -1"), "dosage[0].hold_s", "positive"),
         (('view = "side"', 'view = "sideways"'), "view", "did you mean 'side'"),
+        (('posture = ["lying_front"]', 'posture = ["lying_frnt"]'), "recognition.posture[0]",
+         "did you mean 'lying_front'"),
+        (('posture = ["lying_front"]', 'posture = ["lying_front"]\nstill = ["hip"]'),
+         "recognition.still[0]", "did you mean 'hips'"),
+        (('posture = ["lying_front"]', 'posture = ["lying_front"]\nmoves = ["hips"]'),
+         "recognition.moves", "unknown key"),
     ],
 )
 def test_malformed_file_is_refused(tmp_path: Path, edit: tuple[str, str], field: str,

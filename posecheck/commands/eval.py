@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = evaluation.summary(outcomes)
         if recognition is not None:
-            data["recognition"] = [{"item": o.label, "stretch": o.item.stretch,
-                                    "expected": o.segment.expect, "recognized": o.recognized,
-                                    "agrees": o.agrees} for o in recognition]
+            data["recognition"] = evaluation.recognition_summary(recognition)
         print(json.dumps(data, indent=2))
     else:
         print(evaluation.format_table(outcomes, disagreements=not args.no_disagreements))
