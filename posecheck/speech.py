@@ -22,6 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from posecheck.engine import FrameResult, Status
+from posecheck.reference import Dosage
 
 SETTLE_S = 1.5  # a correction must hold this long before it is said
 COOLDOWN_S = 10.0  # the same words are not said again within this time
@@ -30,6 +31,7 @@ TIME_LEFT_MIN_HOLD_S = 20.0  # ... in holds at least this long
 STALE_S = 6.0  # news not said within this time is dropped
 WORDS_PER_S = 2.5  # speaking rate, to know when an utterance is over
 PAUSE_S = 0.6  # silence after each utterance
+LASTING = ("routine", "done")  # kinds of news that never go stale
 
 # Statuses whose cue asks the person to change something.
 CORRECTING = (Status.ADJUST, Status.GET_IN_POSITION, Status.NOT_VISIBLE, Status.WRONG_VIEW,
@@ -78,8 +80,10 @@ class SpeechPolicy:
     """Turns a stream of checker frames (and routine news) into utterances."""
 
     def __init__(self, *, settle_s: float = SETTLE_S, cooldown_s: float = COOLDOWN_S,
-                 time_left_s: float = TIME_LEFT_S) -> None:
+                 time_left_s: float = TIME_LEFT_S, done_text: str = "All done. Well done!"
+                 ) -> None:
         self.settle_s = settle_s
+        self.done_text = done_text  # said when the dosage is complete
         self.cooldown_s = cooldown_s
         self.time_left_s = time_left_s
         self._seq = 0
@@ -109,7 +113,7 @@ class SpeechPolicy:
         if "rep" in c.events:
             self.announce(t_s, str(c.reps), "rep")
         if "complete" in c.events:
-            self.announce(t_s, "All done. Well done!", "done")
+            self.announce(t_s, self.done_text, "done")
         elif any(e.startswith("set_done") for e in c.events):
             text = "Set done."
             if c.rest_s > 0:
@@ -135,8 +139,9 @@ class SpeechPolicy:
         """Advance to ``t_s`` with this frame's checker output; the utterance to start now."""
         if c is not None:
             self._news_from(t_s, c)
-        while self._news and t_s - self._news[0][0] > STALE_S:
-            self._news.popleft()
+        # Moment-to-moment news goes stale; the routine's and "done" are always said.
+        self._news = deque(n for n in self._news
+                           if n[2] in LASTING or t_s - n[0] <= STALE_S)
         candidate = self._pick(t_s, c)
         if t_s < self._busy_until_s or candidate is None:
             return None
@@ -169,3 +174,34 @@ class SpeechPolicy:
         if t_s - self._cue_since_s < self.settle_s or self._recent(c.cue, t_s):
             return None
         return c.cue, "correction"
+
+
+# ---------------------------------------------------------------- words for a routine
+
+
+def spoken_dosage(dosage: Dosage) -> str:
+    """A dosage as it is said: "3 holds of 30 seconds each side", "10 repetitions"."""
+    side = " each side" if dosage.per_side else ""
+    if dosage.kind == "hold":
+        holds = "1 hold" if dosage.sets == 1 else f"{dosage.sets} holds"
+        return f"{holds} of {_seconds(dosage.hold_s)}{side}"
+    sets = f"{dosage.sets} sets of " if dosage.sets > 1 else ""
+    return f"{sets}{dosage.reps} repetitions{side}"
+
+
+def camera_hint(setup: str) -> str:
+    """The first sentence of a stretch's camera setup: where the camera goes."""
+    first = setup.split(". ", 1)[0].strip()
+    return first if first.endswith(".") else first + "."
+
+
+def say_step(name: str, dosage: Dosage, first: bool) -> str:
+    """What is said as a routine's step begins."""
+    lead = "First" if first else "Now"
+    return f"{lead}: {name}, {spoken_dosage(dosage)}."
+
+
+def say_rest(rest_s: float, next_name: str, setup: str, skipped: bool) -> str:
+    """What is said as the rest before the next step begins."""
+    lead = "Skipped." if skipped else "Stretch done."
+    return (f"{lead} Rest for {_seconds(rest_s)}. Next: {next_name}. {camera_hint(setup)}")
