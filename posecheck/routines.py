@@ -106,10 +106,7 @@ def field_lines(text: str) -> dict[str, int]:
                 prefix = f"{name}[{counts[name] - 1}]"
             else:
                 parent, _, child = name.rpartition(".")
-                if parent in counts:
-                    prefix = f"{parent}[{counts[parent] - 1}].{child}"
-                else:
-                    prefix = name
+                prefix = f"{parent}[{counts[parent] - 1}].{child}" if parent in counts else name
             lines.setdefault(prefix, number)
             continue
         key = _KEY.match(line)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from synthetic import CORRECT, PRESS_UP_HIPS_LIFTED
 
 from posecheck.engine import Status, StretchChecker
@@ -38,7 +40,7 @@ def test_the_same_words_are_not_repeated_within_the_cooldown() -> None:
     said = _run(policy, 0.0, 25.0, CueInput(Status.ADJUST, FIX_HIPS))
     times = [round(u.t_s, 1) for u in said]
     assert len(said) == 3 and times[0] == 1.0
-    assert all(b - a >= 10.0 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 10.0 for a, b in itertools.pairwise(times))
 
 
 def test_one_utterance_at_a_time() -> None:
@@ -86,7 +88,8 @@ def test_set_done_rest_and_switch_sides_are_said() -> None:
                     ("hold_done", "set_done:left", "switch_side:right"), rest_s=5.0,
                     side_part="leg")
     u = policy.update(0.0, done)
-    assert u is not None and u.text == "Set done. Rest for 5 seconds, then switch to your right leg."
+    assert u is not None
+    assert u.text == "Set done. Rest for 5 seconds, then switch to your right leg."
     rest = CueInput(Status.REST, "Rest for 4 s", rest_s=5.0)
     assert _run(policy, 0.1, 6.0, rest) == []
     back = CueInput(Status.GET_IN_POSITION, "Lie face down")
