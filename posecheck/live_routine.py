@@ -27,7 +27,7 @@ from posecheck.recognize import recognize
 from posecheck.reference import Stretch
 from posecheck.routine_runner import RoutinePhase, RoutineRunner, RoutineState, Switch
 from posecheck.routines import Routine
-from posecheck.speech import SpeechPolicy, Utterance, camera_hint, say_rest, say_step
+from posecheck.speech import SpeechPolicy, Utterance, say_rest, say_step
 
 # Recognition, to confirm the person switched position: every this often, on
 # the last few seconds of poses, between the step's stretch and the previous one.
@@ -65,6 +65,7 @@ class RoutineSnapshot:
     utterances: tuple[Utterance, ...]
     frames: int
     error: str | None
+    t_s: float | None = None  # the last frame's time
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,19 @@ class RoutineSummary:
 def _rest_frame(frame_rgb: np.ndarray, mirror: bool, lines: list[str]) -> np.ndarray:
     """The camera picture, dimmed, with the rest and what comes next written on it."""
     img = frame_rgb[:, ::-1] if mirror else frame_rgb
-    img = (img.astype(np.float32) * 0.45).astype(np.uint8)
+    img = np.ascontiguousarray((img.astype(np.float32) * 0.45).astype(np.uint8))
     h, w = img.shape[:2]
-    scale = max(0.5, min(w, h) / 600)
     y = int(h * 0.35)
     for i, text in enumerate(lines):
-        size = scale * (1.4 if i == 0 else 0.8)
+        size = max(0.5, min(w, h) / 600) * (1.4 if i == 0 else 0.8)
+        thickness = max(1, round(2 * size))
+        width = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, thickness)[0][0]
+        if width > 0.9 * w:  # shrink a long stretch name to fit the picture
+            size *= 0.9 * w / width
+            thickness = max(1, round(2 * size))
         cv2.putText(img, text, (int(w * 0.05), y), cv2.FONT_HERSHEY_SIMPLEX, size,
-                    (255, 255, 255), max(1, round(2 * size)), cv2.LINE_AA)
-        y += int(50 * size)
+                    (255, 255, 255), thickness, cv2.LINE_AA)
+        y += int(50 * size) + 10
     return img
 
 
@@ -252,8 +257,8 @@ class RoutineSession:
         if self._runner.phase == RoutinePhase.DONE:
             return ["Routine done", "Well done!"]
         stretch, _ = self._stretch(self._runner.step_index)
-        return [f"Rest {self._state.rest_left_s:.0f} s", f"Next: {stretch.name}",
-                camera_hint(stretch.setup)]
+        view = "Camera side-on" if stretch.view == "side" else "Face the camera"
+        return [f"Rest {self._state.rest_left_s:.0f} s", f"Next: {stretch.name}", view]
 
     def record_error(self, message: str) -> None:
         with self._lock:
@@ -276,7 +281,7 @@ class RoutineSession:
             state = self._state
             step = self._step
             utterances = tuple(self._utterances)
-            frames, error = self._frames, self._error
+            frames, error, t_s = self._frames, self._error, self._last_t_s
         index = state.step_index
         stretch, dosage_index = self._stretch(index)
         nxt = None
@@ -316,6 +321,7 @@ class RoutineSession:
             utterances=utterances,
             frames=frames,
             error=error or (live.error if live is not None else None),
+            t_s=t_s,
         )
 
     def summary(self) -> RoutineSummary:
