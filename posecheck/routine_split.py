@@ -195,15 +195,12 @@ def analyze_routine_video(
 ) -> RoutineAnalysis:
     """Split a recording of ``routine`` and analyse each stretch found in its own folder."""
     from posecheck import plots, report
-    from posecheck.analysis import (
-        AnalysisError,
-        _load_stretch,
-        analyze_sequence,
-        output_paths,
-        write_annotated_video,
-        write_csv,
-    )
+    from posecheck.errors import AnalysisError
+    from posecheck.frames_csv import write_csv
     from posecheck.landmark_cache import load_or_estimate
+    from posecheck.profiles import resolve_stretch
+    from posecheck.summarize import analyze_sequence
+    from posecheck.video_analysis import output_paths, write_annotated_video
 
     video_path = Path(video_path)
     out_dir = Path(out_dir)
@@ -211,7 +208,7 @@ def analyze_routine_video(
     if overview.exists() and not overwrite:
         raise AnalysisError(f"{overview} already exists; pass --overwrite to replace the "
                             f"outputs in {out_dir}")
-    stretches = {s.stretch_id: _load_stretch(s.stretch_id, profile) for s in routine.steps}
+    stretches = {s.stretch_id: resolve_stretch(s.stretch_id, profile) for s in routine.steps}
 
     def landmark_progress(done: int, total: int | None) -> None:
         if progress is not None:
