@@ -287,11 +287,17 @@ def _rtc_configuration() -> dict[str, Any]:
 
 def _routine_choice(profile: str | None, col) -> routines.Routine | None:
     """The routine picker: shipped routines and the profile's; None after an error shown."""
+    available: dict[str, routines.Routine] = {}
     try:
-        available = routines.load_routines(profile, library=common.library())
+        files = routines.routine_files(profile)
     except PosecheckError as exc:
         st.error(str(exc))
         return None
+    for rid, (path, owner) in files.items():
+        try:  # a malformed file is named, and the others stay usable
+            available[rid] = routines.load_routine_file(path, common.library(), owner)
+        except PosecheckError as exc:
+            st.error(f"This routine cannot be used: {exc}")
     if not available:
         st.info("No routines are available.")
         return None
