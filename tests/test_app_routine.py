@@ -30,7 +30,7 @@ def profile_with_routines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 
 
 def test_routine_mode_lists_the_profiles_routines_and_names_a_broken_one(
-        fake_webrtc, profile_with_routines: Path) -> None:  # noqa: F811
+        fake_webrtc, profile_with_routines: Path) -> None:
     at = _app()
     at.radio(key="live_mode").set_value("Routine").run()
     assert not at.exception, at.exception
