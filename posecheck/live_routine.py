@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from posecheck.engine import FrameResult
 from posecheck.estimator import Estimator
 from posecheck.live import UTTERANCES_KEPT, LiveSession, LiveSnapshot, SessionSummary
 from posecheck.pose import Pose
@@ -271,7 +272,8 @@ class RoutineSession:
             self._skip = True
 
     @property
-    def latest(self):  # the current step's latest frame result
+    def latest(self) -> FrameResult | None:
+        """The current step's latest frame result."""
         with self._lock:
             step = self._step
         return step.latest if step is not None else None
