@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -27,12 +29,19 @@ from posecheck.estimator import Estimator
 from posecheck.overlay import draw_feedback, format_value, set_text, side_text, timer_text
 from posecheck.pose import Pose
 from posecheck.reference import Stretch
+from posecheck.speech import SpeechPolicy, Utterance, cue_input
 from posecheck.verdicts import Verdict
+
+if TYPE_CHECKING:
+    from posecheck.live_routine import RoutineSession
+    from posecheck.routines import Routine
 
 logger = logging.getLogger(__name__)
 
 # Gaps longer than this (a frozen camera, a paused stream) do not count as time spent.
 MAX_FRAME_GAP_S = 0.5
+# Utterances kept for the page to pick up (it speaks each one once).
+UTTERANCES_KEPT = 20
 
 
 class StreamClock:
@@ -111,6 +120,7 @@ class LiveSnapshot:
     fps: float | None  # processed frames per second over the last few seconds
     model_ms: float | None  # mean estimation time over recent frames
     error: str | None
+    utterances: tuple[Utterance, ...] = ()  # the latest spoken cues, oldest first
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,7 @@ class LiveSession:
         *,
         max_side_px: int | None = None,
         perf_clock: Callable[[], float] = time.perf_counter,
+        speech: SpeechPolicy | None = None,
     ) -> None:
         self.stretch = stretch
         self.estimator = estimator
@@ -202,6 +213,9 @@ class LiveSession:
         self._error: str | None = None
         self.model_ms_total = 0.0
         self.other_ms_total = 0.0
+        self.speech = speech if speech is not None else SpeechPolicy()
+        self._side_part = stretch.sides.label if stretch.sides is not None else "side"
+        self._utterances: deque[Utterance] = deque(maxlen=UTTERANCES_KEPT)
 
     # ------------------------------------------------------------ worker thread
     def _estimate(self, frame_rgb: np.ndarray, t_s: float) -> Pose | None:
@@ -232,6 +246,8 @@ class LiveSession:
         model_done = self._perf_clock()
         result = self._checker.update(pose, t_s)
         out = draw_feedback(frame_rgb, result, self.stretch, mirror=self.mirror)
+        utterance = self.speech.update(
+            t_s, cue_input(result, self.dosage.rest_s, self._side_part))
         end = self._perf_clock()
         model_ms = (model_done - start) * 1000.0
         with self._lock:
@@ -240,7 +256,14 @@ class LiveSession:
             self._error = None
             self._record_frame(result, model_ms)
             self._latest = result
+            if utterance is not None:
+                self._utterances.append(utterance)
         return out
+
+    def utterances_since(self, seq: int) -> list[Utterance]:
+        """The utterances kept with a number above ``seq``, oldest first."""
+        with self._lock:
+            return [u for u in self._utterances if u.seq > seq]
 
     def record_error(self, message: str) -> None:
         """Note a failure in the video callback so the page can show it."""
@@ -294,6 +317,7 @@ class LiveSession:
             error = self._error
             frames = rec.frames
             good_s = rec.good_s
+            utterances = tuple(self._utterances)
         fps = None
         model_ms = None
         if len(recent) >= 2 and recent[-1][0] > recent[0][0]:
@@ -303,7 +327,7 @@ class LiveSession:
         if r is None:
             return LiveSnapshot(self.stretch.name, frames, None, None,
                                 "Press START and allow the camera", False, (), "", "", None,
-                                0.0, False, good_s, fps, model_ms, error)
+                                0.0, False, good_s, fps, model_ms, error, utterances)
         lines = tuple(
             CheckLine(
                 c.check.label,
@@ -332,6 +356,7 @@ class LiveSession:
             fps=fps,
             model_ms=model_ms,
             error=error,
+            utterances=utterances,
         )
 
     def summary(self, top_n: int = 3) -> SessionSummary:
@@ -378,6 +403,9 @@ class LiveSettings:
     mirror: bool = True
     model: str = "full"
     max_side_px: int | None = None
+    # Routine mode: the routine, and the stretches its steps use (profile applied).
+    routine: Routine | None = None
+    routine_stretches: Mapping[str, Stretch] | None = None
 
 
 class LiveStream:
@@ -395,7 +423,7 @@ class LiveStream:
         self._estimators: dict[str, Estimator] = {}
         self._clock = StreamClock()
         self._settings: LiveSettings | None = None
-        self._session: LiveSession | None = None
+        self._session: LiveSession | RoutineSession | None = None
         self._error: str | None = None
 
     def estimator(self, model: str) -> Estimator:
@@ -422,11 +450,11 @@ class LiveStream:
             self._session = None
 
     @property
-    def session(self) -> LiveSession | None:
+    def session(self) -> LiveSession | RoutineSession | None:
         with self._lock:
             return self._session
 
-    def _current(self) -> LiveSession:
+    def _current(self) -> LiveSession | RoutineSession:
         with self._lock:
             session, settings = self._session, self._settings
         if session is not None:
@@ -434,8 +462,15 @@ class LiveStream:
         if settings is None:
             raise RuntimeError("LiveStream.configure() was not called")
         est = self.estimator(settings.model)
-        fresh = LiveSession(settings.stretch, est, settings.dosage_index, settings.mirror,
-                            max_side_px=settings.max_side_px)
+        fresh: LiveSession | RoutineSession
+        if settings.routine is not None:
+            from posecheck.live_routine import RoutineSession
+
+            fresh = RoutineSession(settings.routine, settings.routine_stretches or {}, est,
+                                   settings.mirror, max_side_px=settings.max_side_px)
+        else:
+            fresh = LiveSession(settings.stretch, est, settings.dosage_index, settings.mirror,
+                                max_side_px=settings.max_side_px)
         with self._lock:
             if self._settings == settings and self._session is None:
                 self._session = fresh

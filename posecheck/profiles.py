@@ -443,7 +443,9 @@ def reset(
 ) -> list[Path]:
     """Back to shipped values: drop one stretch's overrides, or the whole profile.
 
-    Returns the files removed. Resetting the whole profile removes its folder.
+    Returns the files removed. Resetting the whole profile removes its folder,
+    unless it keeps routines (``routines/``): those are the patient's
+    programme, not tuned ranges, and stay.
     """
     require_profile(profile, profiles_dir)
     folder = profiles_dir_of(profile, profiles_dir)
@@ -454,6 +456,10 @@ def reset(
         path.unlink()
         return [path]
     removed = sorted(folder.glob("*.toml"))
+    if (folder / "routines").is_dir():
+        for path in removed:
+            path.unlink()
+        return removed
     shutil.rmtree(folder)
     return removed
 

@@ -236,7 +236,6 @@ def test_the_single_pass_matches_landmarks_first_then_the_engine(
     runs: dict, tmp_path: Path
 ) -> None:
     """The pipelined pass gives the poses, per-frame table and summary of the two-step path."""
-    import numpy as np
 
     from posecheck.landmark_cache import load_or_estimate
 

@@ -67,8 +67,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("videos", nargs="+", metavar="VIDEO",
                    help="video files, or folders whose videos are all analysed")
-    p.add_argument("--stretch", required=True, metavar="ID|auto",
+    p.add_argument("--stretch", default=None, metavar="ID|auto",
                    help="stretch id (see 'posecheck stretches'), or 'auto' to recognise it")
+    p.add_argument("--routine", default=None, metavar="ID|FILE",
+                   help="instead of --stretch: the video records this whole routine (see "
+                        "'posecheck routines'); it is split into its stretches, each analysed "
+                        "into OUT/<video name>/<step>_<stretch>/")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
     p.add_argument("--model", default="full",
                    help="pose model: lite, full or heavy, or a path to a .task file "
@@ -223,8 +227,55 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job.video, True, message)
 
 
+def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
+    """Split each video of a whole routine into its stretches and analyse each."""
+    from posecheck.routine_split import analyze_routine_video
+    from posecheck.routines import load_routine
+
+    for flag, value in (("--start", args.start), ("--end", args.end)):
+        if value is not None:
+            raise AnalyzeUsageError(f"{flag} cannot be used with --routine (the whole "
+                                    "recording is split)")
+    if args.dosage != 1:
+        raise AnalyzeUsageError("--dosage cannot be used with --routine (the routine sets "
+                                "each stretch's dosage)")
+    routine = load_routine(args.routine, args.profile)
+    failed = 0
+    for video in videos:
+        out = Path(args.out) / video.stem
+        try:
+            result = analyze_routine_video(video, routine, out, model=args.model,
+                                           profile=args.profile, cache_dir=args.cache_dir,
+                                           write_video=not args.no_video,
+                                           overwrite=args.overwrite)
+        except PosecheckError as exc:
+            failed += 1
+            _report(JobResult(str(video), False, str(exc)))
+            continue
+        except (OSError, ValueError, RuntimeError) as exc:
+            failed += 1
+            _report(JobResult(str(video), False, f"{type(exc).__name__}: {exc}"))
+            continue
+        found = sum(seg.found for seg in result.segments)
+        _report(JobResult(str(video), True, f"routine {routine.id}: {found} of "
+                          f"{len(result.segments)} stretches found -> {out}/routine.md"))
+        for seg in result.segments:
+            if not seg.found:
+                print(f"  {seg.step_index + 1}. {seg.stretch_id}: not found in the recording")
+                continue
+            summary = result.summaries[seg.step_index]
+            done = summary["holds"]["text"] if "holds" in summary else summary["reps"]["text"]
+            print(f"  {seg.step_index + 1}. {seg.stretch_id}: {seg.start_s:.1f}-"
+                  f"{seg.end_s:.1f} s; {done}")
+    return 1 if failed else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if (args.stretch is None) == (args.routine is None):
+        raise AnalyzeUsageError("give either --stretch ID|auto or --routine ID|FILE")
     videos = expand_videos(args.videos)
+    if args.routine is not None:
+        return _run_routine(args, videos)
     _validate(args, videos)
     out = Path(args.out)
     show = not args.no_progress and sys.stderr.isatty()

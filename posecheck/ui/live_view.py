@@ -1,11 +1,14 @@
-"""The live page: pick a stretch, start the camera, get feedback drawn into the video.
+"""The live page: pick a stretch or a routine, start the camera, get feedback drawn
+into the video and spoken aloud.
 
 The video runs through streamlit-webrtc. Its frame callback runs on a worker
 thread and touches no ``st.*``: it hands each frame to the browser session's
 :class:`~posecheck.live.LiveStream` (kept in ``st.session_state``, so the
 landmarker is created once per browser session) and returns the annotated
 frame. The text panel beside the video reads the same state, under the
-session's lock, about once a second.
+session's lock, about once a second, and hands new spoken cues to the browser's
+speech synthesis (:mod:`posecheck.ui.speak`). In Routine mode the session is a
+:class:`~posecheck.live_routine.RoutineSession`, which walks through the steps.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from posecheck import routines
 from posecheck.engine import TIP_PREFIX, Status
 from posecheck.errors import PosecheckError
 from posecheck.estimator import Estimator
 from posecheck.live import LiveSettings, LiveSnapshot, LiveStream, SessionSummary
-from posecheck.ui import common
+from posecheck.live_routine import RoutineSession, RoutineSnapshot, RoutineSummary
+from posecheck.routine_runner import RoutinePhase, Switch
+from posecheck.ui import common, speak
 from posecheck.verdicts import Verdict
 
 logger = logging.getLogger(__name__)
@@ -37,6 +43,16 @@ MODELS = {
     "lite": "Faster (lite model) - for slower computers",
 }
 PANEL_REFRESH_S = 1.0
+MODE_STRETCH = "One stretch"
+MODE_ROUTINE = "Routine"
+SOUND_KEY = "live_sound"
+STEP_MARK = {
+    "done": ":green[:material/check_circle:]",
+    "skipped": ":gray[:material/skip_next:]",
+    "now": ":blue[:material/play_circle:]",
+    "rest_before": ":blue[:material/hourglass_top:]",
+    "later": ":gray[:material/radio_button_unchecked:]",
+}
 
 HEADLINE: dict[Status, str] = {
     Status.NO_PERSON: "Nobody in view",
@@ -131,7 +147,54 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
                    "settings.")
 
 
-def _render_summary(summary: SessionSummary) -> None:
+def _view_words(view: str) -> str:
+    return "side-on to the camera" if view == "side" else "facing the camera"
+
+
+def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
+    """The routine's state: the step on, the rest, what comes next and its camera setup."""
+    st.markdown(f"**{snap.routine_name}**: step {snap.step_number} of {snap.steps_total}")
+    if snap.phase == RoutinePhase.DONE:
+        st.success("**Routine done** - well done!")
+    elif snap.phase == RoutinePhase.REST:
+        st.info(f"**Rest** - {snap.rest_left_s:.0f} s, then **{snap.stretch_name}** "
+                f"({snap.dosage})")
+        st.markdown(f"**Set up the camera for {snap.stretch_name}** "
+                    f"({_view_words(snap.view)}): {snap.camera}")
+        if st.button("Skip the rest", key="routine_skip_rest", icon=":material/skip_next:"):
+            _skip()
+    else:
+        now_col, skip_col = st.columns([3, 2], vertical_alignment="center")
+        now_col.markdown(f"Now: **{snap.stretch_name}** ({snap.dosage})")
+        if skip_col.button("Skip this stretch", key="routine_skip", icon=":material/skip_next:"):
+            _skip()
+        if snap.next_name is not None:
+            st.caption(f"Next: {snap.next_name}. {snap.next_camera}")
+        if snap.switch == Switch.STILL_PREVIOUS:
+            st.warning(f"You still look to be in the last stretch: move into "
+                       f"**{snap.stretch_name}**.")
+        elif snap.switch == Switch.CONFIRMED:
+            st.caption(f"In position for {snap.stretch_name}.")
+        if snap.step is not None and snap.step.status is not None:
+            _render_snapshot(snap.step, stream_error)
+    st.markdown("\n".join(f"{STEP_MARK[s.state]} {s.number}. {s.name} ({s.dosage})  "
+                          for s in snap.steps))
+
+
+def _skip() -> None:
+    stream: LiveStream | None = st.session_state.get(STREAM_KEY)
+    session = stream.session if stream is not None else None
+    if isinstance(session, RoutineSession):
+        session.skip()
+
+
+def _speak(session: object, snap: LiveSnapshot | RoutineSnapshot) -> None:
+    muted = not st.session_state.get(SOUND_KEY, True)
+    now = snap.t_s
+    speak.speak(snap.utterances, str(id(session)), now, muted)
+
+
+def _render_summary(summary: SessionSummary | RoutineSummary) -> None:
     st.markdown("#### Your session")
     lines = summary.lines()
     st.markdown(f"**{lines[0]}**")
@@ -149,7 +212,13 @@ def _panel(playing: bool) -> None:
     if not playing and summary is not None:
         _render_summary(summary)
     elif session is not None and session.snapshot().frames > 0:
-        _render_snapshot(session.snapshot(), stream.error if stream else None)
+        snap = session.snapshot()
+        if isinstance(snap, RoutineSnapshot):
+            _render_routine(snap, stream.error if stream else None)
+        else:
+            _render_snapshot(snap, stream.error if stream else None)
+        if playing:
+            _speak(session, snap)
     elif stream is not None and stream.error:
         st.error(f"The video check could not start: {stream.error}")
     elif playing:
@@ -216,28 +285,86 @@ def _rtc_configuration() -> dict[str, Any]:
         return {"iceServers": []}
 
 
+def _routine_choice(profile: str | None, col) -> routines.Routine | None:
+    """The routine picker: shipped routines and the profile's; None after an error shown."""
+    available: dict[str, routines.Routine] = {}
+    try:
+        files = routines.routine_files(profile)
+    except PosecheckError as exc:
+        st.error(str(exc))
+        return None
+    for rid, (path, owner) in files.items():
+        try:  # a malformed file is named, and the others stay usable
+            available[rid] = routines.load_routine_file(path, common.library(), owner)
+        except PosecheckError as exc:
+            st.error(f"This routine cannot be used: {exc}")
+    if not available:
+        st.info("No routines are available.")
+        return None
+    with col:
+        routine_id = st.selectbox(
+            "Routine", list(available), key="live_routine",
+            format_func=lambda rid: available[rid].name
+            + (f" ({available[rid].profile}'s)" if available[rid].profile else ""),
+        )
+    return available[routine_id]
+
+
+def _describe_routine(routine: routines.Routine, stretches: dict) -> None:
+    if routine.summary:
+        st.markdown(f"**{routine.summary}**")
+    st.markdown("\n".join(
+        f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; camera "
+        f"{_view_words(stretches[s.stretch_id].view)}"
+        + (f"; then rest {s.rest_after_s:g} s" if i < len(routine.steps) else "")
+        for i, s in enumerate(routine.steps, 1)))
+    for note in routine.notes:
+        st.markdown(f"- {note}")
+    st.caption("Each stretch moves on when its dosage is done, or with Skip. The cues are "
+               "spoken: keep the sound on if you cannot see the screen.")
+
+
 def render() -> None:
     """Draw the live page."""
     st.title("Live check")
     common.safety_note()
+    mode = st.radio("What to do", [MODE_STRETCH, MODE_ROUTINE], key="live_mode",
+                    horizontal=True, label_visibility="collapsed")
     col_a, col_b, col_c = st.columns([3, 2, 2])
-    with col_a:
-        stretch_id = common.stretch_picker("live_stretch", from_url=True)
     with col_c:
         profile = common.profile_picker("live_profile")
-    try:
-        stretch = common.resolve_stretch(stretch_id, profile)
-    except PosecheckError as exc:
-        st.error(str(exc))
-        return
-    with col_b:
-        dosage_index = common.dosage_picker(stretch, "live_dosage")
-
+    routine = None
+    stretches: dict = {}
+    if mode == MODE_ROUTINE:
+        routine = _routine_choice(profile, col_a)
+        if routine is None:
+            return
+        try:
+            stretches = {s.stretch_id: common.resolve_stretch(s.stretch_id, profile)
+                         for s in routine.steps}
+        except PosecheckError as exc:
+            st.error(str(exc))
+            return
+        stretch, dosage_index = routine.stretch_for(0, stretches)
+    else:
+        with col_a:
+            stretch_id = common.stretch_picker("live_stretch", from_url=True)
+        try:
+            stretch = common.resolve_stretch(stretch_id, profile)
+        except PosecheckError as exc:
+            st.error(str(exc))
+            return
+        with col_b:
+            dosage_index = common.dosage_picker(stretch, "live_dosage")
     stream = get_stream()
     video_col, panel_col = st.columns([3, 2])
     with panel_col:
+        st.toggle("Speak the cues", value=True, key=SOUND_KEY,
+                  help="The browser reads the cues aloud with its own voice; nothing is "
+                       "sent anywhere. Turn off to mute.")
         model, mirror, low_res = _settings_controls()
-    stream.configure(LiveSettings(stretch, dosage_index, mirror, model))
+    stream.configure(LiveSettings(stretch, dosage_index, mirror, model, routine=routine,
+                                  routine_stretches=stretches or None))
     width_px, height_px = (320, 240) if low_res else (640, 480)
     with video_col:
         ctx = webrtc_streamer(
@@ -251,12 +378,16 @@ def render() -> None:
             video_frame_callback=make_video_callback(stream),
             async_processing=True,
         )
-        st.caption("Press START and allow the camera. Feedback is drawn into the video; "
-                   "nothing is recorded or uploaded.")
+        st.caption("Press START and allow the camera. Feedback is drawn into the video and "
+                   "spoken; nothing is recorded or uploaded.")
     playing = bool(ctx.state.playing)
     _track_playing(stream, playing)
     with panel_col:
         st.subheader("What I see")
         st.fragment(run_every=PANEL_REFRESH_S if playing else None)(_panel)(playing)
-        with st.expander(f"How to do it: {stretch.name}", expanded=not playing):
-            common.describe_stretch(stretch, dosage_index)
+        if routine is not None:
+            with st.expander(f"The routine: {routine.name}", expanded=not playing):
+                _describe_routine(routine, stretches)
+        else:
+            with st.expander(f"How to do it: {stretch.name}", expanded=not playing):
+                common.describe_stretch(stretch, dosage_index)
