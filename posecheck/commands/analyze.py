@@ -15,10 +15,14 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posecheck.errors import PosecheckError
+
+if TYPE_CHECKING:
+    from posecheck.session_record import SessionRecord
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ class Job:
     write_video: bool
     overwrite: bool
     show_progress: bool
+    started_at: datetime | None = None  # when set, the result carries a history record
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class JobResult:
     video: str
     ok: bool
     message: str
+    record: SessionRecord | None = None  # for the history, saved by the parent process
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -88,6 +94,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="where models and landmarks are cached "
                         "(default: $POSECHECK_CACHE_DIR or the user cache folder)")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not save these analyses in the session history "
+                        "(see 'posecheck history')")
     p.set_defaults(func=run)
 
 
@@ -207,7 +216,14 @@ def run_job(job: Job) -> JobResult:
         f"{chosen}: {done}; correct form {share_text} of the time in position; "
         f"{len(s['faults'])} fault episode(s); {source} -> {result.out_dir}"
     )
-    return JobResult(job.video, True, message)
+    record = None
+    if job.started_at is not None:
+        from posecheck.session_record import new_session_id, record_from_analysis
+
+        record = record_from_analysis(
+            result.analysis, session_id=new_session_id(), started_at=job.started_at,
+            profile=job.profile, source_name=Path(job.video).name)
+    return JobResult(job.video, True, message, record)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -215,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
     _validate(args, videos)
     out = Path(args.out)
     show = not args.no_progress and sys.stderr.isatty()
+    keep = _history_on(args)
     jobs = [
         Job(
             index=i,
@@ -230,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
             write_video=not args.no_video,
             overwrite=args.overwrite,
             show_progress=show,
+            started_at=datetime.now().astimezone() if keep else None,
         )
         for i, v in enumerate(videos)
     ]
@@ -254,8 +272,30 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _history_on(args: argparse.Namespace) -> bool:
+    if args.no_history:
+        return False
+    from posecheck.history_store import history_enabled
+
+    return history_enabled()
+
+
+def _save_history(result: JobResult) -> None:
+    """Keep the analysis in the history; a failure there is told, the outputs stay."""
+    if result.record is None:
+        return
+    from posecheck.history_store import HistoryError, save_if_enabled
+
+    try:
+        save_if_enabled(result.record)
+    except HistoryError as exc:
+        print(f"posecheck: warning: {result.video} was analysed but not saved in the "
+              f"history: {exc}", file=sys.stderr, flush=True)
+
+
 def _report(result: JobResult) -> JobResult:
     if result.ok:
+        _save_history(result)
         print(f"OK {result.video}: {result.message}", flush=True)
     else:
         print(f"FAILED {result.video}: {result.message}", flush=True)

@@ -23,6 +23,7 @@ from posecheck.engine import TIP_PREFIX, Status
 from posecheck.errors import PosecheckError
 from posecheck.estimator import Estimator
 from posecheck.live import LiveSettings, LiveSnapshot, LiveStream, SessionSummary
+from posecheck.session_record import SessionRecord
 from posecheck.ui import common
 from posecheck.verdicts import Verdict
 
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_KEY = "posecheck_live_stream"
 SUMMARY_KEY = "posecheck_live_summary"
+SAVED_KEY = "posecheck_live_saved"
 PLAYING_KEY = "posecheck_live_was_playing"
 WEBRTC_KEY = "posecheck-live"
 MODELS = {
@@ -64,11 +66,18 @@ def _estimator_factory(model: str) -> Estimator:
     return PoseEstimator(model, mode="video")
 
 
+def _save_to_history(record: SessionRecord) -> bool:
+    """Keep a live session in the history (unless it is turned off); any thread."""
+    from posecheck.history_store import save_if_enabled
+
+    return save_if_enabled(record)
+
+
 def get_stream(factory: Callable[[str], Estimator] | None = None) -> LiveStream:
     """This browser session's stream (created once, kept in the session state)."""
     stream = st.session_state.get(STREAM_KEY)
     if stream is None:
-        stream = LiveStream(factory or _estimator_factory)
+        stream = LiveStream(factory or _estimator_factory, saver=_save_to_history)
         st.session_state[STREAM_KEY] = stream
     return stream
 
@@ -138,7 +147,23 @@ def _render_summary(summary: SessionSummary) -> None:
     st.markdown("\n".join(
         f"    - {line.strip()}" if line.startswith("  ") else f"- {line}" for line in lines[1:]
     ))
+    saved = st.session_state.get(SAVED_KEY)
+    if saved:
+        st.caption(saved)
     st.caption("Press START to go again.")
+
+
+def _history_line(stream: LiveStream, saved: SessionRecord | None) -> str:
+    """What happened to the session in the history, in words."""
+    from posecheck.history_store import history_enabled
+
+    if stream.history_error:
+        return f"This session could not be saved in your history: {stream.history_error}"
+    if not history_enabled():
+        return "History is turned off: this session was not saved."
+    if saved is None:
+        return "Too short to keep in your history (nobody was seen for long)."
+    return "Saved in your history: see the Progress page."
 
 
 def _panel(playing: bool) -> None:
@@ -205,6 +230,7 @@ def _track_playing(stream: LiveStream, playing: bool) -> None:
         session = stream.session
         if session is not None and session.snapshot().frames > 0:
             st.session_state[SUMMARY_KEY] = session.summary()
+            st.session_state[SAVED_KEY] = _history_line(stream, stream.finish_session())
     st.session_state[PLAYING_KEY] = playing
 
 
@@ -237,7 +263,7 @@ def render() -> None:
     video_col, panel_col = st.columns([3, 2])
     with panel_col:
         model, mirror, low_res = _settings_controls()
-    stream.configure(LiveSettings(stretch, dosage_index, mirror, model))
+    stream.configure(LiveSettings(stretch, dosage_index, mirror, model, profile=profile))
     width_px, height_px = (320, 240) if low_res else (640, 480)
     with video_col:
         ctx = webrtc_streamer(
