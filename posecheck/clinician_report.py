@@ -66,24 +66,21 @@ def _share(values: Sequence[float | None]) -> str:
     return f"{sum(known) / len(known):.0%}" if known else "not judged"
 
 
-def _trend_text(t: stats.RangeTrend) -> str:
-    end = "highest" if t.reach_end == "high" else "lowest"
+def _allowed(t: stats.RangeTrend) -> str:
     allowed = []
     if t.low is not None:
         allowed.append(f"at least {stats.format_value(t.low, t.unit)}")
     if t.high is not None:
         allowed.append(f"at most {stats.format_value(t.high, t.unit)}")
-    first, last = t.points[0], t.points[-1]
-    text = (f"{t.label}: {end} value reached, per session. Allowed: {' and '.join(allowed)}. "
+    return " and ".join(allowed)
+
+
+def _trend_text(t: stats.RangeTrend) -> str:
+    end = "highest" if t.reach_end == "high" else "lowest"
+    last = t.points[-1]
+    return (f"{t.label}: {end} value reached, per session. Allowed: {_allowed(t)}. "
             f"{stats.format_value(last.reach, t.unit)} in the latest session "
-            f"({last.started_at.date().isoformat()})")
-    if t.change is not None:
-        sign = "+" if t.change >= 0 else "-"
-        text += (f", {sign}{stats.format_value(abs(t.change), t.unit)} since the first "
-                 f"({first.started_at.date().isoformat()}, {len(t.points)} sessions).")
-    else:
-        text += "; one session, no trend yet."
-    return text
+            f"({last.started_at.date().isoformat()}): {t.change_text()}.")
 
 
 def _stretch_section(sp: stats.StretchProgress) -> str:
@@ -98,12 +95,21 @@ def _stretch_section(sp: stats.StretchProgress) -> str:
     parts.append(_img(history_plots.adherence_calendar(sp.adherence),
                       f"adherence calendar, {sp.stretch_name}"))
     parts.append("<h3>Range reached over time</h3>")
-    if sp.trends:
-        for t in sp.trends:
-            parts.append(f"<p>{_e(_trend_text(t))}</p>")
-            parts.append(_img(history_plots.range_figure(t), f"{t.label} over time"))
-    else:
+    main, others = stats.split_trends(sp.trends)
+    if not sp.trends:
         parts.append("<p>Not measured: the joints were never seen long enough.</p>")
+    for t in main:
+        parts.append(f"<p>{_e(_trend_text(t))}</p>")
+        if len(t.points) > 1:
+            parts.append(_img(history_plots.range_figure(t), f"{t.label} over time"))
+    if others:
+        parts.append("<p>The other checks (form and safety details), first and latest:</p>")
+        parts.append(_table(
+            ("check", "end", "allowed", "first", "latest", "sessions"),
+            [(t.label, "highest" if t.reach_end == "high" else "lowest", _allowed(t),
+              stats.format_value(t.points[0].reach, t.unit),
+              stats.format_value(t.points[-1].reach, t.unit), len(t.points))
+             for t in others]))
     parts.append("<h3>Corrections</h3>")
     if sp.corrections:
         parts.append(_table(

@@ -92,7 +92,7 @@ def range_figure(trend: RangeTrend, title: str | None = None) -> Figure:
                 label=f"{'highest' if trend.reach_end == 'high' else 'lowest'} reached")
     ax.set_ylabel(_unit(trend.unit), fontsize=8)
     ax.tick_params(labelsize=8)
-    locator = mdates.AutoDateLocator(maxticks=6)
+    locator = mdates.AutoDateLocator(minticks=1, maxticks=6)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if len(x) == 1:

@@ -88,6 +88,7 @@ class RangeTrend:
     low: float | None  # the allowed range in the latest session
     high: float | None
     points: tuple[RangePoint, ...]
+    headline: bool = False  # the check that counts repetitions
 
     @property
     def change(self) -> float | None:
@@ -95,6 +96,18 @@ class RangeTrend:
         if len(self.points) < 2:
             return None
         return self.points[-1].reach - self.points[0].reach
+
+    def change_text(self) -> str:
+        """The change since the first session in words: how much further, or less far."""
+        change = self.change
+        if change is None:
+            return "one session, no trend yet"
+        further = change > 0 if self.reach_end == "high" else change < 0
+        if abs(change) < 0.5:
+            return f"no change over {len(self.points)} sessions"
+        return (f"{format_value(abs(change), self.unit)} {'further' if further else 'less far'} "
+                f"than the first of {len(self.points)} sessions "
+                f"({self.points[0].started_at.date().isoformat()})")
 
 
 @dataclass(frozen=True)
@@ -234,9 +247,16 @@ def range_trends(records: Sequence[SessionRecord]) -> list[RangeTrend]:
     for check_id, pts in points.items():
         c = latest[check_id]
         out.append(RangeTrend(check_id, c.label, c.role, c.unit, c.reach_end, c.low, c.high,
-                              tuple(pts)))
+                              tuple(pts), check_id in headline))
     out.sort(key=lambda t: (0 if t.check_id in headline else order.get(t.role, 9), t.label))
     return out
+
+
+def split_trends(trends: Sequence[RangeTrend]) -> tuple[list[RangeTrend], list[RangeTrend]]:
+    """(the depth of the stretch, the rest): the check that counts repetitions when there
+    is one, else the position checks; the rest are form and safety details."""
+    main = [t for t in trends if t.headline] or [t for t in trends if t.role == "position"]
+    return main, [t for t in trends if t not in main]
 
 
 def corrections(records: Sequence[SessionRecord], top_n: int | None = None) -> list[Correction]:

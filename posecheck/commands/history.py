@@ -77,7 +77,8 @@ def _print_text(records: list, args: argparse.Namespace, since: date | None) -> 
         print()
         print(f"{sp.stretch_name} [{sp.stretch_id}]: {len(sp.sessions)} session(s)")
         print(f"  Adherence: {sp.adherence.text()}")
-        for t in sp.trends:
+        main, others = stats.split_trends(sp.trends)
+        for t in main:
             first, last = t.points[0], t.points[-1]
             end = "highest" if t.reach_end == "high" else "lowest"
             if len(t.points) == 1:
@@ -85,8 +86,12 @@ def _print_text(records: list, args: argparse.Namespace, since: date | None) -> 
             else:
                 trend = (f"{stats.format_value(first.reach, t.unit)} on "
                          f"{first.started_at.date()} -> {stats.format_value(last.reach, t.unit)} "
-                         f"on {last.started_at.date()} ({len(t.points)} sessions)")
+                         f"on {last.started_at.date()}: {t.change_text()}")
             print(f"  Range, {t.label} ({end}): {trend}")
+        if others:
+            print("  Other checks (first -> latest): " + "; ".join(
+                f"{t.label} {stats.format_value(t.points[0].reach, t.unit)} -> "
+                f"{stats.format_value(t.points[-1].reach, t.unit)}" for t in others))
         if sp.corrections:
             print("  Most common corrections:")
             for c in sp.corrections:

@@ -57,12 +57,12 @@ def _stretch_panel(sp: stats.StretchProgress) -> None:
     st.markdown("**Range reached over time**")
     if not sp.trends:
         st.caption("Not measured: the joints were never seen long enough.")
-    main = [t for t in sp.trends if t.role == "position"][:2] or list(sp.trends[:1])
+    main, others = stats.split_trends(sp.trends)
     for t in main:
         st.pyplot(history_plots.range_figure(t), use_container_width=False)
-    others = [t for t in sp.trends if t not in main]
+        st.caption(f"{t.label}: {t.change_text()}.")
     if others:
-        with st.expander(f"The other {len(others)} checks"):
+        with st.expander(f"The other {len(others)} checks (form and safety details)"):
             for t in others:
                 st.pyplot(history_plots.range_figure(t), use_container_width=False)
     st.markdown("**Most common corrections**")
