@@ -24,6 +24,7 @@ STATUS_COLOURS = {DONE: "#2ca25f", PARTIAL: "#fdae6b", MISSED: "#e5e5e5"}
 OUTSIDE_COLOUR = "#ffffff"
 BAND_COLOUR = "#2ca25f"
 LINE_COLOUR = "#3182bd"
+MIN_WEEKS = 5
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -39,8 +40,11 @@ def adherence_calendar(adherence: Adherence, title: str = "") -> Figure:
         ax.axis("off")
         ax.text(0.5, 0.5, "no days in the period", ha="center", va="center")
         return fig
+    last_monday = days[-1].day - timedelta(days=days[-1].day.weekday())
     first_monday = days[0].day - timedelta(days=days[0].day.weekday())
-    weeks = (days[-1].day - first_monday).days // 7 + 1
+    # At least MIN_WEEKS shown, so a short period still reads as a calendar.
+    first_monday = min(first_monday, last_monday - timedelta(weeks=MIN_WEEKS - 1))
+    weeks = (last_monday - first_monday).days // 7 + 1
     grid = [[0] * weeks for _ in range(7)]
     for d in days:
         week = (d.day - first_monday).days // 7
@@ -48,8 +52,11 @@ def adherence_calendar(adherence: Adherence, title: str = "") -> Figure:
     fig = Figure(figsize=(max(3.0, 0.42 * weeks + 1.6), 2.6), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=3, aspect="equal")
+    for d in days:  # the day of the month in each day of the period
+        ax.text((d.day - first_monday).days // 7, d.day.weekday(), str(d.day.day),
+                ha="center", va="center", fontsize=6, color="#333333")
     ax.set_yticks(range(7), WEEKDAYS, fontsize=8)
-    step = max(1, weeks // 8)
+    step = max(1, -(-weeks // 3))  # about three labels: they must not overlap
     ticks = list(range(0, weeks, step))
     ax.set_xticks(ticks, [(first_monday + timedelta(weeks=w)).strftime("%d %b") for w in ticks],
                   fontsize=8)

@@ -173,7 +173,7 @@ def format_duration(seconds: float) -> str:
         return f"{seconds:.1f} s"
     if seconds < 60:
         return f"{seconds:.0f} s"
-    return f"{int(seconds // 60)} min {int(round(seconds % 60)):02d} s"
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"
 
 
 # ---------------------------------------------------------------- adherence

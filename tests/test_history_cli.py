@@ -72,7 +72,7 @@ def test_history_since_and_csv(filled: Path, capsys) -> None:
     (["history", "--per-day", "0"], "--per-day must be at least 1"),
 ])
 def test_mistakes_get_one_line(filled: Path, capsys, argv: list[str], message: str) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, _out, err = _run(capsys, *argv)
     assert code == 1
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -17,9 +17,8 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from posecheck import history_plots
+from posecheck import history_plots, history_store
 from posecheck import history_stats as stats
-from posecheck import history_store
 from posecheck.errors import PosecheckError
 from posecheck.session_record import SessionRecord
 
@@ -52,19 +51,22 @@ def _csv_bytes(records: list[SessionRecord]) -> bytes:
 
 
 def _stretch_panel(sp: stats.StretchProgress) -> None:
-    st.markdown(f"**Adherence:** {sp.adherence.text()}.")
-    st.pyplot(history_plots.adherence_calendar(sp.adherence), use_container_width=False)
-    st.markdown("**Range reached over time**")
-    if not sp.trends:
-        st.caption("Not measured: the joints were never seen long enough.")
-    main, others = stats.split_trends(sp.trends)
-    for t in main:
-        st.pyplot(history_plots.range_figure(t), use_container_width=False)
-        st.caption(f"{t.label}: {t.change_text()}.")
-    if others:
-        with st.expander(f"The other {len(others)} checks (form and safety details)"):
-            for t in others:
-                st.pyplot(history_plots.range_figure(t), use_container_width=False)
+    calendar_col, range_col = st.columns([2, 3])
+    with calendar_col:
+        st.markdown(f"**Adherence:** {sp.adherence.text()}.")
+        st.pyplot(history_plots.adherence_calendar(sp.adherence), use_container_width=True)
+    with range_col:
+        st.markdown("**Range reached over time**")
+        if not sp.trends:
+            st.caption("Not measured: the joints were never seen long enough.")
+        main, others = stats.split_trends(sp.trends)
+        for t in main:
+            st.pyplot(history_plots.range_figure(t), use_container_width=True)
+            st.caption(f"{t.label}: {t.change_text()}.")
+        if others:
+            with st.expander(f"Other checks: form and safety details ({len(others)})"):
+                for t in others:
+                    st.pyplot(history_plots.range_figure(t), use_container_width=True)
     st.markdown("**Most common corrections**")
     if sp.corrections:
         st.dataframe(
@@ -135,7 +137,7 @@ def render(today: date | None = None) -> None:
     names = {sp.stretch_id: sp for sp in progress}
     chosen = st.selectbox("Stretch", list(names), key="progress_stretch",
                           format_func=lambda sid: f"{names[sid].stretch_name} "
-                                                  f"({len(names[sid].sessions)} sessions)")
+                                                  f"({len(names[sid].sessions)} session(s))")
     st.subheader(names[chosen].stretch_name)
     _stretch_panel(names[chosen])
 
