@@ -70,6 +70,8 @@ def test_history_since_and_csv(filled: Path, capsys) -> None:
     (["report", "--profile", "bob"], "no sessions for profile 'bob'"),
     (["history", "--delete"], "--delete needs --profile NAME"),
     (["history", "--per-day", "0"], "--per-day must be at least 1"),
+    (["analyze", "x.mp4", "--stretch", "bridge", "--out", "o", "--recorded", "monday"],
+     "--recorded 'monday' is not a date"),
 ])
 def test_mistakes_get_one_line(filled: Path, capsys, argv: list[str], message: str) -> None:
     code, _out, err = _run(capsys, *argv)
@@ -183,12 +185,14 @@ def test_an_analysed_video_is_found_in_the_history(tmp_path: Path, capsys,
     assert main(["profiles", "create", "ann"]) == 0
     code, out, err = _run(capsys, "analyze", str(video), "--stretch",
                           "kneeling_lumbar_flexion", "--out", str(tmp_path / "out"),
-                          "--no-video", "--no-progress", "--profile", "ann")
+                          "--no-video", "--no-progress", "--profile", "ann",
+                          "--recorded", "2026-11-20T18:00")
     assert code == 0, err
     code, out, _ = _run(capsys, "history", "--profile", "ann")
     assert code == 0
     assert "Kneeling lumbar flexion (child's pose) [kneeling_lumbar_flexion]: 1 session(s)" in out
     row = out.splitlines()[-1]
+    assert row.startswith("2026-11-20  18:00")  # dated when it was recorded
     assert "file polybag_child_pose.mp4" in row and "13 s" in row  # 12.7 s long
     assert "0 of 3 holds of 30 s" in row  # one ~11 s hold, short of 30 s
     # The range reached: sitting back (hips toward the heels, at most 60 degrees).

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,9 @@ class Job:
     write_video: bool
     overwrite: bool
     show_progress: bool
-    started_at: datetime | None = None  # when set, the result carries a history record
+    keep_history: bool = False  # the result carries a record for the history
+    recorded_at: datetime | None = None  # given on the command line
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="where models and landmarks are cached "
                         "(default: $POSECHECK_CACHE_DIR or the user cache folder)")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    p.add_argument("--recorded", default=None, metavar="YYYY-MM-DD[THH:MM]",
+                   help="when the recording was made, for the history (default: the time "
+                        "the camera wrote into the file, else now)")
     p.add_argument("--no-history", action="store_true",
                    help="do not save these analyses in the session history "
                         "(see 'posecheck history')")
@@ -217,11 +222,16 @@ def run_job(job: Job) -> JobResult:
         f"{len(s['faults'])} fault episode(s); {source} -> {result.out_dir}"
     )
     record = None
-    if job.started_at is not None:
+    if job.keep_history:
+        from posecheck.recording_time import recording_time
         from posecheck.session_record import new_session_id, record_from_analysis
 
+        started = recording_time(job.video, job.now or datetime.now().astimezone(),
+                                 job.recorded_at)
+        if job.start_s:  # the analysed part begins later in the recording
+            started += timedelta(seconds=job.start_s)
         record = record_from_analysis(
-            result.analysis, session_id=new_session_id(), started_at=job.started_at,
+            result.analysis, session_id=new_session_id(), started_at=started,
             profile=job.profile, source_name=Path(job.video).name)
     return JobResult(job.video, True, message, record)
 
@@ -232,6 +242,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     show = not args.no_progress and sys.stderr.isatty()
     keep = _history_on(args)
+    recorded = None
+    if args.recorded is not None:
+        from posecheck.recording_time import parse_recording_time
+
+        recorded = parse_recording_time(args.recorded)
     jobs = [
         Job(
             index=i,
@@ -247,7 +262,9 @@ def run(args: argparse.Namespace) -> int:
             write_video=not args.no_video,
             overwrite=args.overwrite,
             show_progress=show,
-            started_at=datetime.now().astimezone() if keep else None,
+            keep_history=keep,
+            recorded_at=recorded,
+            now=datetime.now().astimezone(),
         )
         for i, v in enumerate(videos)
     ]

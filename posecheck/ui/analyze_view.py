@@ -111,11 +111,13 @@ def _save_history(result: Any, profile: str | None, name: str) -> str:
     from datetime import datetime
 
     from posecheck.history_store import HistoryError, save_if_enabled
+    from posecheck.recording_time import recording_time
     from posecheck.session_record import new_session_id, record_from_analysis
 
+    started = recording_time(result.video, datetime.now().astimezone())
     record = record_from_analysis(
-        result.analysis, session_id=new_session_id(),
-        started_at=datetime.now().astimezone(), profile=profile, source_name=name)
+        result.analysis, session_id=new_session_id(), started_at=started, profile=profile,
+        source_name=name)
     try:
         saved = save_if_enabled(record)
     except HistoryError as exc:

@@ -278,7 +278,8 @@ def render() -> None:
             async_processing=True,
         )
         st.caption("Press START and allow the camera. Feedback is drawn into the video; "
-                   "nothing is recorded or uploaded.")
+                   "no video is recorded or uploaded. Only the session's numbers are kept, "
+                   "on this computer, for the Progress page.")
     playing = bool(ctx.state.playing)
     _track_playing(stream, playing)
     with panel_col:
