@@ -178,7 +178,8 @@ def render_report(records: Sequence[SessionRecord], *, profile: str, today: date
         out.append(_routines_section(records, today, since))
         out.extend(_stretch_section(sp) for sp in progress)
         rows = stats.table_rows(records)
-        columns = [c for c in stats.TABLE_COLUMNS if c != "profile"]
+        columns = [c for c in stats.TABLE_COLUMNS if c != "profile"
+                   and not (c == "routine" and not any(r[c] for r in rows))]
         out.append('<section class="stretch"><h2>Every session</h2>')
         out.append(_table(columns, [[r[c] for c in columns] for r in rows]))
         out.append("</section>")

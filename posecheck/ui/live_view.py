@@ -277,9 +277,12 @@ def render() -> None:
             video_frame_callback=make_video_callback(stream),
             async_processing=True,
         )
-        st.caption("Press START and allow the camera. Feedback is drawn into the video; "
-                   "no video is recorded or uploaded. Only the session's numbers are kept, "
-                   "on this computer, for the Progress page.")
+        from posecheck.history_store import history_enabled
+
+        kept = ("no video is recorded or uploaded. Only the session's numbers are kept, on "
+                "this computer, for the Progress page." if history_enabled()
+                else "nothing is recorded or uploaded (history is off).")
+        st.caption(f"Press START and allow the camera. Feedback is drawn into the video; {kept}")
     playing = bool(ctx.state.playing)
     _track_playing(stream, playing)
     with panel_col:
