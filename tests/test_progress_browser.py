@@ -9,10 +9,7 @@ download. Set ``POSECHECK_SCREENSHOT_DIR`` to keep the screenshots.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,13 +20,11 @@ from test_browser import (
     CHROMIUM_ARGS,
     CLIP,
     DETECT_S,
-    ROOT,
     STRETCH_NAME,
     _choose_stretch,
-    _free_port,
     _make_clip,
     _save_screenshot,
-    _wait_healthy,
+    server,  # noqa: F401  (the page, started with this test's history folder)
 )
 
 from posecheck.history_store import HistoryStore, database_path
@@ -37,33 +32,11 @@ from posecheck.history_store import HistoryStore, database_path
 pytestmark = [pytest.mark.browser, pytest.mark.footage]
 
 
-@pytest.fixture
-def server(tmp_path: Path, _isolated_cache: Path, _isolated_history: Path):  # noqa: F811
-    port = _free_port()
-    log = tmp_path / "streamlit.log"
-    env = dict(os.environ, POSECHECK_OFFLINE="1", POSECHECK_CACHE_DIR=str(_isolated_cache),
-               POSECHECK_HISTORY_DIR=str(_isolated_history),
-               POSECHECK_PROFILES_DIR=str(tmp_path / "profiles"))
-    env.pop("POSECHECK_ICE_SERVERS", None)
-    env.pop("POSECHECK_HISTORY", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(port, proc, log)
-        yield f"http://127.0.0.1:{port}/", log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
+@pytest.fixture(autouse=True)
+def _no_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty profiles folder (the page server copies this environment)."""
+    monkeypatch.setenv("POSECHECK_PROFILES_DIR", str(tmp_path / "profiles"))
+    monkeypatch.delenv("POSECHECK_HISTORY", raising=False)
 
 
 def _saved_sessions() -> list:
@@ -84,7 +57,8 @@ def _wait_for_saved(predicate, timeout_s: float) -> list:
     pytest.fail(f"the history did not get the session in {timeout_s:.0f} s: {_saved_sessions()}")
 
 
-def test_a_live_session_is_saved_and_shown_on_the_progress_page(server, tmp_path: Path) -> None:
+def test_a_live_session_is_saved_and_shown_on_the_progress_page(
+        server, tmp_path: Path) -> None:  # noqa: F811
     if not Path(CHROMIUM).exists():
         pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
     if shutil.which("ffmpeg") is None:

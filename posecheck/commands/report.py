@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -39,20 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     from posecheck.clinician_report import render_report
+    from posecheck.profiles import write_text_atomically
 
     since = stats.parse_day(args.since) if args.since is not None else None
     if args.per_day < 1:
@@ -77,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     html = render_report(records, profile=args.profile, today=now.date(), generated_at=now,
                          since=since, per_day=args.per_day)
     try:
-        write_atomically(out, html)
+        write_text_atomically(out, html)
     except OSError as exc:
         raise ReportUsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"Wrote the report of {len(records)} session(s) of '{args.profile}' to {out}")
