@@ -54,19 +54,19 @@ def _stretch_panel(sp: stats.StretchProgress) -> None:
     calendar_col, range_col = st.columns([2, 3])
     with calendar_col:
         st.markdown(f"**Adherence:** {sp.adherence.text()}.")
-        st.pyplot(history_plots.adherence_calendar(sp.adherence), use_container_width=True)
+        st.pyplot(history_plots.adherence_calendar(sp.adherence), width="stretch")
     with range_col:
         st.markdown("**Range reached over time**")
         if not sp.trends:
             st.caption("Not measured: the joints were never seen long enough.")
         main, others = stats.split_trends(sp.trends)
         for t in main:
-            st.pyplot(history_plots.range_figure(t), use_container_width=True)
+            st.pyplot(history_plots.range_figure(t), width="stretch")
             st.caption(f"{t.label}: {t.change_text()}.")
         if others:
             with st.expander(f"Other checks: form and safety details ({len(others)})"):
                 for t in others:
-                    st.pyplot(history_plots.range_figure(t), use_container_width=True)
+                    st.pyplot(history_plots.range_figure(t), width="stretch")
     st.markdown("**Most common corrections**")
     if sp.corrections:
         st.dataframe(
@@ -74,7 +74,7 @@ def _stretch_panel(sp: stats.StretchProgress) -> None:
               "sessions": f"{c.sessions} of {len(sp.sessions)}",
               "time in all": stats.format_duration(c.total_s), "cue": c.cue}
              for c in sp.corrections],
-            hide_index=True, use_container_width=True)
+            hide_index=True, width="stretch")
     else:
         st.caption("No corrections were needed.")
     for note in sp.notes:
@@ -142,7 +142,7 @@ def render(today: date | None = None) -> None:
     _stretch_panel(names[chosen])
 
     st.subheader("Every session")
-    st.dataframe(stats.table_rows(records), hide_index=True, use_container_width=True)
+    st.dataframe(stats.table_rows(records), hide_index=True, width="stretch")
 
     from posecheck.clinician_report import render_report
 
