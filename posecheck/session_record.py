@@ -22,17 +22,17 @@ from datetime import datetime
 
 import numpy as np
 
-from posecheck.analysis import (
+from posecheck.engine import FrameResult, Status
+from posecheck.reference import Check, Dosage, Stretch
+from posecheck.summarize import (
     MERGE_GAP_S,
     MIN_EPISODE_S,
-    Analysis,
     check_series,
     correct_form,
     in_position,
     nobody,
 )
-from posecheck.engine import FrameResult, Status
-from posecheck.reference import Check, Dosage, Stretch
+from posecheck.summary import Analysis
 
 SOURCES = ("live", "file")
 # A live session with less than this much time with somebody in view is not kept

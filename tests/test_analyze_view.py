@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from posecheck.analysis import StretchNotRecognizedError
+from posecheck.errors import StretchNotRecognizedError
 
 SCRIPT = """
 import streamlit as st

@@ -77,9 +77,10 @@ def test_the_switch_turns_history_off_and_on(tmp_path: Path) -> None:
 
 def test_the_analyze_page_saves_its_analysis_unless_history_is_off(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from posecheck.analysis import VideoAnalysis, analyze_sequence
     from posecheck.reference import load_stretch
+    from posecheck.summarize import analyze_sequence
     from posecheck.ui import analyze_view
+    from posecheck.video_analysis import VideoAnalysis
 
     class Seq:
         timestamps_s = np.arange(150) / 10

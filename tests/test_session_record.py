@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from synthetic import CORRECT, FAULTS
 
-from posecheck.analysis import analyze_sequence
 from posecheck.live import LiveSession, LiveSettings, LiveStream
 from posecheck.reference import load_stretch
 from posecheck.session_record import (
@@ -18,6 +17,7 @@ from posecheck.session_record import (
     check_range,
     record_from_analysis,
 )
+from posecheck.summarize import analyze_sequence
 
 STRETCH_ID = "standing_extension"
 GOOD = CORRECT[STRETCH_ID]
