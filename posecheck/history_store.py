@@ -218,6 +218,8 @@ class HistoryStore:
             self._conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
             self._conn.row_factory = sqlite3.Row
             self._conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted sessions are overwritten, not left readable in free pages.
+            self._conn.execute("PRAGMA secure_delete = ON")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             migrate(self._conn)
@@ -305,6 +307,8 @@ class HistoryStore:
         """Remove every session of ``profile`` (faults and ranges with them); returns how many."""
         with self._transaction() as conn:
             cur = conn.execute("DELETE FROM sessions WHERE profile = ?", (profile or NO_PROFILE,))
+        # Move the change out of the write-ahead log into the (zeroed) database pages.
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return cur.rowcount
 
     # ------------------------------------------------------------ reading

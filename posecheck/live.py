@@ -300,10 +300,10 @@ class LiveSession:
         """The finished session, once (None when there is nothing worth keeping)."""
         with self._lock:
             rec = self._recorder
-            if rec is None or self._history_finished or not rec.worth_keeping:
+            if rec is None or self._history_finished:
                 return None
-            self._history_finished = True
-            return rec.record(finished=True)
+            self._history_finished = True  # nothing more is saved of this session
+            return rec.record(finished=True) if rec.worth_keeping else None
 
     @property
     def history_finished(self) -> bool:

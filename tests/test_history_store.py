@@ -190,3 +190,18 @@ def test_the_database_holds_only_numbers_and_words(store: HistoryStore) -> None:
         for row in store._conn.execute(f"SELECT * FROM {table}"):
             types.update(type(v) for v in row)
     assert types <= {str, int, float, type(None)}  # no blobs: no picture can hide here
+
+
+def test_a_deleted_profile_leaves_no_trace_in_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with HistoryStore(path) as store:
+        for day in range(1, 15):  # the deleted rows share pages with rows that stay
+            store.save(record(day, profile="tom", faults=1))
+        store.save(record(28, profile="zebediah-quist", faults=2))
+        for day in range(15, 29):
+            store.save(record(day, profile="tom", faults=1))
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.delete_profile("zebediah-quist")
+        on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"zebediah-quist" not in on_disk
+    assert b"tom" in on_disk
