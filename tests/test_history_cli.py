@@ -197,6 +197,18 @@ def test_an_analysed_video_is_found_in_the_history(tmp_path: Path, capsys,
     assert "0 of 3 holds of 30 s" in row  # one ~11 s hold, short of 30 s
     # The range reached: sitting back (hips toward the heels, at most 60 degrees).
     assert re.search(r"Range, Sitting back on the heels \(lowest\): \d+° \(one session\)", out)
+    # The report from this real analysis.
+    report = tmp_path / "ann.html"
+    code, _, err = _run(capsys, "report", "--profile", "ann", "--out", str(report))
+    assert code == 0, err
+    page = _Html()
+    page.feed(report.read_text(encoding="utf-8"))
+    text = " ".join(" ".join(page.text).split())
+    assert "Kneeling lumbar flexion (child's pose)" in text
+    assert "Prescribed: 3 x 30 s hold. 1 session(s), 0 with the dosage completed" in text
+    assert re.search(r"Sitting back on the heels: lowest value reached, per session\. "
+                     r"Allowed: at most 60°\. \d+° in the latest session \(2026-11-20\)", text)
+    assert "0 of " in text and "days done as prescribed" in text
     code, out, _ = _run(capsys, "analyze", str(video), "--stretch", "kneeling_lumbar_flexion",
                         "--out", str(tmp_path / "out2"), "--no-video", "--no-progress",
                         "--no-history")
