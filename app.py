@@ -1,7 +1,8 @@
 """posecheck's web page: ``streamlit run app.py``.
 
-Three views: the live check (the main job), analysing a recorded video, and
-tuning the reference angle ranges. The last two are imported only when opened.
+Four views: the live check (the main job), analysing a recorded video, the
+progress kept in the session history, and tuning the reference angle ranges.
+The last three are imported only when opened.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def analyze() -> None:
     _view("analyze_view")
 
 
+def progress() -> None:
+    _view("progress_view")
+
+
 def tune() -> None:
     _view("tune_view")
 
@@ -47,6 +52,8 @@ page = st.navigation(
                 default=True),
         st.Page(analyze, title="Analyze a recording", icon=":material/movie:",
                 url_path="analyze"),
+        st.Page(progress, title="Progress", icon=":material/calendar_month:",
+                url_path="progress"),
         st.Page(tune, title="Tune reference angles", icon=":material/tune:", url_path="tune"),
     ]
 )

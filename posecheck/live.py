@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import cv2
@@ -29,6 +30,7 @@ from posecheck.estimator import Estimator
 from posecheck.overlay import draw_feedback, format_value, set_text, side_text, timer_text
 from posecheck.pose import Pose
 from posecheck.reference import Stretch
+from posecheck.session_record import LiveRecorder, SessionRecord, new_session_id
 from posecheck.speech import SpeechPolicy, Utterance, cue_input
 from posecheck.verdicts import Verdict
 
@@ -197,6 +199,7 @@ class LiveSession:
         max_side_px: int | None = None,
         perf_clock: Callable[[], float] = time.perf_counter,
         speech: SpeechPolicy | None = None,
+        recorder: LiveRecorder | None = None,
     ) -> None:
         self.stretch = stretch
         self.estimator = estimator
@@ -216,6 +219,8 @@ class LiveSession:
         self.speech = speech if speech is not None else SpeechPolicy()
         self._side_part = stretch.sides.label if stretch.sides is not None else "side"
         self._utterances: deque[Utterance] = deque(maxlen=UTTERANCES_KEPT)
+        self._recorder = recorder  # what the history keeps; None when it keeps nothing
+        self._history_finished = False
 
     # ------------------------------------------------------------ worker thread
     def _estimate(self, frame_rgb: np.ndarray, t_s: float) -> Pose | None:
@@ -298,9 +303,35 @@ class LiveSession:
                     entry[2] += 1
                 entry[3] += dt
         rec.last_fault = fault_id
+        if self._recorder is not None:
+            self._recorder.add(result)
         rec.recent.append((result.t_s, model_ms))
         while len(rec.recent) > 2 and rec.recent[-1][0] - rec.recent[0][0] > 3.0:
             rec.recent.pop(0)
+
+    # ------------------------------------------------------------ history
+    def history_checkpoint(self) -> SessionRecord | None:
+        """The session so far when a periodic save is due (None otherwise, or once finished)."""
+        with self._lock:
+            rec = self._recorder
+            if rec is None or self._history_finished or not rec.checkpoint_due():
+                return None
+            rec.mark_saved()
+            return rec.record(finished=False)
+
+    def history_final(self) -> SessionRecord | None:
+        """The finished session, once (None when there is nothing worth keeping)."""
+        with self._lock:
+            rec = self._recorder
+            if rec is None or self._history_finished:
+                return None
+            self._history_finished = True  # nothing more is saved of this session
+            return rec.record(finished=True) if rec.worth_keeping else None
+
+    @property
+    def history_finished(self) -> bool:
+        with self._lock:
+            return self._history_finished
 
     # ------------------------------------------------------------ page thread
     @property
@@ -406,6 +437,7 @@ class LiveSettings:
     # Routine mode: the routine, and the stretches its steps use (profile applied).
     routine: Routine | None = None
     routine_stretches: Mapping[str, Stretch] | None = None
+    profile: str | None = None  # whose history the session goes into
 
 
 class LiveStream:
@@ -415,10 +447,22 @@ class LiveStream:
     for every session of this stream), a :class:`StreamClock`, and the current
     :class:`LiveSession`, which the page swaps when the settings change or the
     person starts again. :meth:`handle` runs on the video worker thread.
+
+    With a ``saver`` (e.g. :func:`posecheck.history_store.save_if_enabled`),
+    every session is kept in the history: saved every few seconds of session
+    time from the worker thread, and once more, as finished, when it ends
+    (:meth:`finish_session`, a restart or new settings). ``wall_clock`` gives
+    the date and time a session starts.
     """
 
-    def __init__(self, estimator_factory: Callable[[str], Estimator]) -> None:
+    def __init__(self, estimator_factory: Callable[[str], Estimator], *,
+                 saver: Callable[[SessionRecord], object] | None = None,
+                 wall_clock: Callable[[], datetime] | None = None) -> None:
         self._factory = estimator_factory
+        self._saver = saver
+        self._wall_clock = wall_clock or (lambda: datetime.now().astimezone())
+        self._save_lock = threading.Lock()
+        self._history_error: str | None = None
         self._lock = threading.Lock()
         self._estimators: dict[str, Estimator] = {}
         self._clock = StreamClock()
@@ -441,13 +485,57 @@ class LiveStream:
             if settings == self._settings and self._session is not None:
                 return False
             self._settings = settings
-            self._session = None  # built on the next frame, with the estimator
-            return True
+            old, self._session = self._session, None  # built on the next frame
+        self._finish(old)
+        return True
 
     def restart(self) -> None:
         """Start a fresh session with the current settings (e.g. START pressed again)."""
         with self._lock:
-            self._session = None
+            old, self._session = self._session, None
+        self._finish(old)
+
+    def finish_session(self) -> SessionRecord | None:
+        """Save the current session as finished (STOP pressed); returns what was saved."""
+        return self._finish(self.session)
+
+    # ------------------------------------------------------------ history
+    def _finish(self, session: LiveSession | None) -> SessionRecord | None:
+        if session is None or self._saver is None:
+            return None
+        with self._save_lock:
+            record = session.history_final()
+            if record is not None:
+                self._save(record)
+        return record
+
+    def _checkpoint(self, session: LiveSession) -> None:
+        if self._saver is None:
+            return
+        with self._save_lock:  # never after the finished record of the same session
+            if session.history_finished:
+                return
+            record = session.history_checkpoint()
+            if record is not None:
+                self._save(record)
+
+    def _save(self, record: SessionRecord) -> None:
+        assert self._saver is not None
+        try:
+            self._saver(record)
+        except Exception as exc:  # the history must never stop the video
+            logger.exception("could not save the live session to the history")
+            with self._lock:
+                self._history_error = f"{type(exc).__name__}: {exc}"
+        else:
+            with self._lock:
+                self._history_error = None
+
+    @property
+    def history_error(self) -> str | None:
+        """Why the last save to the history failed (None when it worked)."""
+        with self._lock:
+            return self._history_error
 
     @property
     def session(self) -> LiveSession | RoutineSession | None:
@@ -469,8 +557,13 @@ class LiveStream:
             fresh = RoutineSession(settings.routine, settings.routine_stretches or {}, est,
                                    settings.mirror, max_side_px=settings.max_side_px)
         else:
+            recorder = None
+            if self._saver is not None:
+                recorder = LiveRecorder(
+                    settings.stretch, settings.dosage_index, session_id=new_session_id(),
+                    started_at=self._wall_clock(), profile=settings.profile, routine=None)
             fresh = LiveSession(settings.stretch, est, settings.dosage_index, settings.mirror,
-                                max_side_px=settings.max_side_px)
+                                max_side_px=settings.max_side_px, recorder=recorder)
         with self._lock:
             if self._settings == settings and self._session is None:
                 self._session = fresh
@@ -489,11 +582,13 @@ class LiveStream:
                 self._error = f"{type(exc).__name__}: {exc}"
             return frame_rgb
         try:
-            return session.process(frame_rgb, t_s)
+            out = session.process(frame_rgb, t_s)
         except Exception as exc:
             logger.exception("live frame failed")
             session.record_error(f"{type(exc).__name__}: {exc}")
             return frame_rgb
+        self._checkpoint(session)
+        return out
 
     @property
     def error(self) -> str | None:

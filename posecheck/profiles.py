@@ -333,7 +333,8 @@ def resolve_stretch(
 # ---------------------------------------------------------------- writing
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -423,7 +424,7 @@ def save_overrides(
         path.parent.mkdir(parents=True, exist_ok=True)  # the profile itself stays listed
         logger.info("profile %s matches the shipped %s; removed %s", profile, stretch_id, path)
         return None
-    _atomic_write(path, tomlkit.dumps(doc))
+    write_text_atomically(path, tomlkit.dumps(doc))
     logger.info("saved profile %s for %s to %s", profile, stretch_id, path)
     return path
 
@@ -508,6 +509,6 @@ def save_to_library(
         doc["reps"]["return_at"] = new
     text = tomlkit.dumps(doc)
     parse_stretch(tomllib.loads(text), str(path))  # the file as written must validate
-    _atomic_write(path, text)
+    write_text_atomically(path, text)
     logger.info("saved ranges for %s into %s", stretch_id, path)
     return path

@@ -1,4 +1,4 @@
-"""Session-wide setup: the BlazePose models, fetched once for every test.
+"""Session-wide setup: the BlazePose models fetched once, and a history kept apart.
 
 The models come from the npm package ``@mediapipe/pose`` (see
 :mod:`posecheck.model_package`). They are extracted once into the user cache
@@ -6,14 +6,22 @@ The models come from the npm package ``@mediapipe/pose`` (see
 is pointed at that folder with ``POSECHECK_MODEL_PACKAGE``, so a test with
 its own empty cache dir assembles its bundle offline instead of downloading
 the package again.
+
+The live page, ``posecheck analyze`` and the Analyze page save sessions to the
+history by default; every test keeps its history in a temporary folder, never
+the user's data folder. A session-wide folder covers module fixtures (which
+run before per-test ones); each test then gets a fresh folder of its own.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+HISTORY_ENV = "POSECHECK_HISTORY_DIR"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,3 +42,19 @@ def model_package_copy() -> Path:
                 os.environ[model_package.PACKAGE_FILE_ENV_VAR] = saved
     os.environ[model_package.PACKAGE_FILE_ENV_VAR] = str(store)
     return store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("posecheck-history")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(HISTORY_ENV, str(folder))
+        mp.delenv("POSECHECK_HISTORY", raising=False)
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def _isolated_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "posecheck-history"
+    monkeypatch.setenv(HISTORY_ENV, str(folder))
+    return folder

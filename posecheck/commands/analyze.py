@@ -16,10 +16,14 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posecheck.errors import PosecheckError
+
+if TYPE_CHECKING:
+    from posecheck.session_record import SessionRecord
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,9 @@ class Job:
     overwrite: bool
     show_progress: bool
     analysis_fps: float | None = None
+    keep_history: bool = False  # the result carries a record for the history
+    recorded_at: datetime | None = None  # given on the command line
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class JobResult:
     video: str
     ok: bool
     message: str
+    record: SessionRecord | None = None  # for the history, saved by the parent process
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -97,6 +105,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="where models and landmarks are cached "
                         "(default: $POSECHECK_CACHE_DIR or the user cache folder)")
     p.add_argument("--no-progress", action="store_true", help="do not show progress bars")
+    p.add_argument("--recorded", default=None, metavar="YYYY-MM-DD[THH:MM]",
+                   help="when the recording was made, for the history (default: the time "
+                        "the camera wrote into the file, else now)")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not save these analyses in the session history "
+                        "(see 'posecheck history')")
     p.set_defaults(func=run)
 
 
@@ -224,7 +238,19 @@ def run_job(job: Job) -> JobResult:
     gaps = gaps_line(s.get("gaps", []))
     if gaps:
         message += f"\n  {gaps}"
-    return JobResult(job.video, True, message)
+    record = None
+    if job.keep_history:
+        from posecheck.recording_time import recording_time
+        from posecheck.session_record import new_session_id, record_from_analysis
+
+        started = recording_time(job.video, job.now or datetime.now().astimezone(),
+                                 job.recorded_at)
+        if job.start_s:  # the analysed part begins later in the recording
+            started += timedelta(seconds=job.start_s)
+        record = record_from_analysis(
+            result.analysis, session_id=new_session_id(), started_at=started,
+            profile=job.profile, source_name=Path(job.video).name)
+    return JobResult(job.video, True, message, record)
 
 
 def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
@@ -279,6 +305,12 @@ def run(args: argparse.Namespace) -> int:
     _validate(args, videos)
     out = Path(args.out)
     show = not args.no_progress and sys.stderr.isatty()
+    keep = _history_on(args)
+    recorded = None
+    if args.recorded is not None:
+        from posecheck.recording_time import parse_recording_time
+
+        recorded = parse_recording_time(args.recorded)
     jobs = [
         Job(
             index=i,
@@ -295,6 +327,9 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             show_progress=show,
             analysis_fps=args.analysis_fps,
+            keep_history=keep,
+            recorded_at=recorded,
+            now=datetime.now().astimezone(),
         )
         for i, v in enumerate(videos)
     ]
@@ -322,8 +357,30 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _history_on(args: argparse.Namespace) -> bool:
+    if args.no_history:
+        return False
+    from posecheck.history_store import history_enabled
+
+    return history_enabled()
+
+
+def _save_history(result: JobResult) -> None:
+    """Keep the analysis in the history; a failure there is told, the outputs stay."""
+    if result.record is None:
+        return
+    from posecheck.history_store import HistoryError, save_if_enabled
+
+    try:
+        save_if_enabled(result.record)
+    except HistoryError as exc:
+        print(f"posecheck: warning: {result.video} was analysed but not saved in the "
+              f"history: {exc}", file=sys.stderr, flush=True)
+
+
 def _report(result: JobResult) -> JobResult:
     if result.ok:
+        _save_history(result)
         print(f"OK {result.video}: {result.message}", flush=True)
     else:
         print(f"FAILED {result.video}: {result.message}", flush=True)

@@ -20,8 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "Make or change one with 'posecheck tune --write --profile NAME'."
         ),
     )
-    p.add_argument("action", choices=("list", "show", "reset"), nargs="?", default="list",
-                   help="list profiles (default), show one's ranges, or reset it to shipped")
+    p.add_argument("action", choices=("list", "show", "reset", "create"), nargs="?",
+                   default="list",
+                   help="list profiles (default), show one's ranges, reset it to shipped, or "
+                        "create an empty one (a patient, with the shipped ranges)")
     p.add_argument("name", nargs="?", metavar="NAME", help="profile name (show, reset)")
     p.add_argument("stretch", nargs="?", metavar="STRETCH",
                    help="only this stretch (reset: the whole profile when left out)")
@@ -40,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise profiles.ProfileError(f"'posecheck profiles {args.action}' needs a profile NAME")
+    if args.action == "create":
+        existed = args.name in profiles.list_profiles()
+        folder = profiles.create_profile(args.name)
+        print(f"Profile '{args.name}' {'already exists' if existed else 'created'} ({folder}); "
+              "it uses the shipped ranges until tuned.")
+        return 0
     if args.action == "reset":
         removed = profiles.reset(args.name, args.stretch)
         what = args.stretch or "every stretch"

@@ -106,12 +106,37 @@ def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: 
         raise
     bar.progress(1.0, text="Done")
     return {"outputs": {k: str(p) for k, p in result.outputs.items()},
-            "summary": result.summary_dict}
+            "summary": result.summary_dict,
+            "history": _save_history(result, profile, video.name)}
+
+
+def _save_history(result: Any, profile: str | None, name: str) -> str:
+    """Keep the analysis in the session history; says what happened, in words."""
+    from datetime import datetime
+
+    from posecheck.history_store import HistoryError, save_if_enabled
+    from posecheck.recording_time import recording_time
+    from posecheck.session_record import new_session_id, record_from_analysis
+
+    started = recording_time(result.video, datetime.now().astimezone())
+    record = record_from_analysis(
+        result.analysis, session_id=new_session_id(), started_at=started, profile=profile,
+        source_name=name)
+    try:
+        saved = save_if_enabled(record)
+    except HistoryError as exc:
+        logger.warning("analysis not saved in the history: %s", exc)
+        return f"This analysis could not be saved in your history: {exc}"
+    if not saved:
+        return "History is turned off: this analysis was not saved (see the Progress page)."
+    return "Saved in your history: see the Progress page."
 
 
 def _show_results(state: dict[str, Any]) -> None:
     outputs = {k: Path(v) for k, v in state["outputs"].items()}
     summary = state["summary"]
+    if state.get("history"):
+        st.caption(state["history"])
     # The result first, the video beside it: a portrait phone video at full
     # width would push the summary a screen down.
     size = (summary.get("landmarks") or {}).get("frame_size") or (16, 9)

@@ -29,6 +29,7 @@ from posecheck.estimator import Estimator
 from posecheck.live import LiveSettings, LiveSnapshot, LiveStream, SessionSummary
 from posecheck.live_routine import RoutineSession, RoutineSnapshot, RoutineSummary
 from posecheck.routine_runner import RoutinePhase, Switch
+from posecheck.session_record import SessionRecord
 from posecheck.ui import common, speak
 from posecheck.verdicts import Verdict
 
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_KEY = "posecheck_live_stream"
 SUMMARY_KEY = "posecheck_live_summary"
+SAVED_KEY = "posecheck_live_saved"
 PLAYING_KEY = "posecheck_live_was_playing"
 WEBRTC_KEY = "posecheck-live"
 MODELS = {
@@ -80,11 +82,18 @@ def _estimator_factory(model: str) -> Estimator:
     return PoseEstimator(model, mode="video")
 
 
+def _save_to_history(record: SessionRecord) -> bool:
+    """Keep a live session in the history (unless it is turned off); any thread."""
+    from posecheck.history_store import save_if_enabled
+
+    return save_if_enabled(record)
+
+
 def get_stream(factory: Callable[[str], Estimator] | None = None) -> LiveStream:
     """This browser session's stream (created once, kept in the session state)."""
     stream = st.session_state.get(STREAM_KEY)
     if stream is None:
-        stream = LiveStream(factory or _estimator_factory)
+        stream = LiveStream(factory or _estimator_factory, saver=_save_to_history)
         st.session_state[STREAM_KEY] = stream
     return stream
 
@@ -201,7 +210,23 @@ def _render_summary(summary: SessionSummary | RoutineSummary) -> None:
     st.markdown("\n".join(
         f"    - {line.strip()}" if line.startswith("  ") else f"- {line}" for line in lines[1:]
     ))
+    saved = st.session_state.get(SAVED_KEY)
+    if saved:
+        st.caption(saved)
     st.caption("Press START to go again.")
+
+
+def _history_line(stream: LiveStream, saved: SessionRecord | None) -> str:
+    """What happened to the session in the history, in words."""
+    from posecheck.history_store import history_enabled
+
+    if stream.history_error:
+        return f"This session could not be saved in your history: {stream.history_error}"
+    if not history_enabled():
+        return "History is turned off: this session was not saved."
+    if saved is None:
+        return "Too short to keep in your history (nobody was seen for long)."
+    return "Saved in your history: see the Progress page."
 
 
 def _panel(playing: bool) -> None:
@@ -274,6 +299,7 @@ def _track_playing(stream: LiveStream, playing: bool) -> None:
         session = stream.session
         if session is not None and session.snapshot().frames > 0:
             st.session_state[SUMMARY_KEY] = session.summary()
+            st.session_state[SAVED_KEY] = _history_line(stream, stream.finish_session())
     st.session_state[PLAYING_KEY] = playing
 
 
@@ -364,7 +390,7 @@ def render() -> None:
                        "sent anywhere. Turn off to mute.")
         model, mirror, low_res = _settings_controls()
     stream.configure(LiveSettings(stretch, dosage_index, mirror, model, routine=routine,
-                                  routine_stretches=stretches or None))
+                                  routine_stretches=stretches or None, profile=profile))
     width_px, height_px = (320, 240) if low_res else (640, 480)
     with video_col:
         ctx = webrtc_streamer(
@@ -378,8 +404,13 @@ def render() -> None:
             video_frame_callback=make_video_callback(stream),
             async_processing=True,
         )
+        from posecheck.history_store import history_enabled
+
+        kept = ("no video is recorded or uploaded. Only the session's numbers are kept, on "
+                "this computer, for the Progress page." if history_enabled()
+                else "nothing is recorded or uploaded (history is off).")
         st.caption("Press START and allow the camera. Feedback is drawn into the video and "
-                   "spoken; nothing is recorded or uploaded.")
+                   f"spoken; {kept}")
     playing = bool(ctx.state.playing)
     _track_playing(stream, playing)
     with panel_col:
