@@ -256,7 +256,8 @@ def test_the_single_pass_matches_landmarks_first_then_the_engine(
     cached = load_or_estimate(run["video"], "full")
     assert separate.from_cache is False and cached.from_cache is True
     np.testing.assert_array_equal(separate.timestamps_s, cached.timestamps_s)
-    np.testing.assert_array_equal(separate.xy_px(), cached.xy_px())
+    # The cache stores pixels as float32: equal to well under a thousandth of a pixel.
+    np.testing.assert_allclose(separate.xy_px(), cached.xy_px(), atol=1e-3, rtol=0)
 
 
 def _damaged_copy(source: Path, dest: Path, length: int = 20_000) -> Path:
