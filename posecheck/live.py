@@ -501,7 +501,8 @@ class LiveStream:
 
     # ------------------------------------------------------------ history
     def _finish(self, session: LiveSession | None) -> SessionRecord | None:
-        if session is None or self._saver is None:
+        # Routine sessions are not kept in the history yet: only single-stretch ones.
+        if not isinstance(session, LiveSession) or self._saver is None:
             return None
         with self._save_lock:
             record = session.history_final()
@@ -510,7 +511,7 @@ class LiveStream:
         return record
 
     def _checkpoint(self, session: LiveSession) -> None:
-        if self._saver is None:
+        if self._saver is None or not isinstance(session, LiveSession):
             return
         with self._save_lock:  # never after the finished record of the same session
             if session.history_finished:

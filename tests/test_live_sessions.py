@@ -116,6 +116,9 @@ def _assert_summary_only(lines: list[str], max_duration_s: float) -> int:
     good_s, seen_s = int(match.group(1)), int(match.group(2))
     assert 0 <= good_s <= seen_s <= max_duration_s, (body, max_duration_s)
     rest = body[4:]
+    # The history line appears when the session was saved (history is on in tests).
+    assert sum(line.startswith("Saved in your history") for line in rest) <= 1, rest
+    rest = [line for line in rest if not line.startswith("Saved in your history")]
     if rest[0] == "Corrections that came up most:":
         corrections = rest[1:-1]
         assert 1 <= len(corrections) <= 3, rest
