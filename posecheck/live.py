@@ -26,6 +26,7 @@ from posecheck.engine import FrameResult, Status, StretchChecker
 from posecheck.estimator import Estimator
 from posecheck.overlay import draw_feedback, format_value, set_text, side_text, timer_text
 from posecheck.pose import Pose
+from posecheck.range_words import plain_range
 from posecheck.reference import Stretch
 from posecheck.verdicts import Verdict
 
@@ -73,6 +74,7 @@ class CheckLine:
     verdict: Verdict
     role: str
     required: bool = True
+    aim: str = ""  # the range in plain words: "Knee bent at least 60°"
 
     @property
     def is_tip(self) -> bool:
@@ -312,6 +314,7 @@ class LiveSession:
                 c.verdict,
                 c.check.role,
                 c.check.required,
+                plain_range(c.check),
             )
             for c in r.checks
         )

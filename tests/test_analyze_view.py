@@ -54,3 +54,38 @@ def test_result_comes_first_with_the_video_beside_it(tmp_path: Path, size: tuple
         (widths[0] / sum(widths), widths[1] / sum(widths)))
     assert "Holds: 1 of 3" in report_col.markdown[0].value
     assert len(video_col.get("video")) == 1
+
+
+def test_the_page_gives_ranges_in_plain_words(tmp_path: Path) -> None:
+    """The report on the page and its fault table say what each check needs in words."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+    from synthetic import BRIDGE, HOOKLYING
+    from test_analysis import Seq
+
+    from posecheck import analysis, report
+    from posecheck.reference import load_stretch
+
+    t = np.arange(0, 8, 1 / 15)
+    poses = [HOOKLYING.build() if x < 3 else BRIDGE.build() for x in t]
+    result = analysis.analyze_sequence(Seq(t, poses), load_stretch("pelvic_tilt"))
+    data = report.summary_dict(result.summary, report.ReportContext("v.mp4", "x", True))
+    (tmp_path / "report.md").write_text(report.render_markdown(data))
+    state = {"outputs": {"markdown": str(tmp_path / "report.md"),
+                         "plot": str(tmp_path / "missing.png")},
+             "summary": data, "name": "v.mp4"}
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    at = AppTest.from_file(str(script), default_timeout=60)
+    at.session_state["demo"] = state
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = at.columns[0].markdown[0].value
+    assert ("**Hips on the floor**: Hips no higher than a quarter of your trunk length above "
+            "the line from your shoulders to your feet (at most 25% of torso length; form)"
+            ) in page
+    assert "-15%" not in page
+    table = at.dataframe[0].value
+    assert "what it needs" in table.columns
+    hips = table[table["check"] == "Hips on the floor"]
+    assert not hips.empty and hips["what it needs"].iloc[0].startswith("Hips no higher than")

@@ -143,6 +143,11 @@ def test_frame_callback_annotates_a_real_frame_and_updates_the_panel(
     assert "Person in view: **yes**" in text
     # The cue is shown under the headline; a tip drops its "Good form." lead.
     assert snap.cue.removeprefix("Good form. ") in text
+    # Each check's aim in plain words beside what was measured.
+    from posecheck.range_words import plain_range
+
+    assert "| Check | Aim | Measured |" in text
+    assert plain_range(stretches["kneeling_lumbar_flexion"].check("sit_back")) in text
 
     fake_webrtc.playing = False  # STOP: the summary appears
     at.run()

@@ -68,6 +68,7 @@ def _fault_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "from (s)": f["start_s"],
             "to (s)": f["end_s"],
             "check": f["label"],
+            "what it needs": f.get("needs", ""),
             "worst": f"{f['worst_value']:.0f}{unit}",
             "past the limit by": f"{f['excess']:.0f}{unit}",
             "what to do": f["cue"],

@@ -119,8 +119,9 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
                 mark = VERDICT_MARK[c.verdict]
                 state = "not seen" if c.verdict == Verdict.UNKNOWN else (
                     "in range" if c.verdict == Verdict.OK else "needs a change")
-            rows.append(f"| {mark} | {c.label} | {c.value} | {state} |")
-        st.markdown("| | Check | Measured | |\n|---|---|---|---|\n" + "\n".join(rows))
+            rows.append(f"| {mark} | {c.label} | {c.aim} | {c.value} | {state} |")
+        st.markdown("| | Check | Aim | Measured | |\n|---|---|---|---|---|\n"
+                    + "\n".join(rows))
     speed = []
     if snap.fps is not None:
         speed.append(f"{snap.fps:.0f} frames/s checked")
