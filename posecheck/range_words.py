@@ -331,8 +331,12 @@ def plain_range(check: Check) -> str:
 
 
 def range_detail(check: Check) -> str:
-    """The range as the file holds it: 'at least 30°', '35 to 120°', 'at most 25% of torso
-    length', with 'change from your resting position' for a relative check."""
+    """The range as the file holds it: 'at least 30°', 'joint angle 35 to 120°', 'at most
+    25% of torso length', with 'change from your resting position' for a relative check.
+
+    A joint angle is named as one: the words give how far the joint bends
+    (0° straight), the file the angle at the joint (180° straight).
+    """
     unit = "°" if check.measure.unit == "deg" else "% of torso length"
     if check.min is not None and check.max is not None:
         text = f"{check.min:g} to {check.max:g}{unit}"
@@ -340,7 +344,44 @@ def range_detail(check: Check) -> str:
         text = f"at least {check.min:g}{unit}"
     else:
         text = f"at most {check.max:g}{unit}"
-    return text + (" change from your resting position" if check.relative else "")
+    if check.relative:
+        return text + " change from your resting position"
+    return f"joint angle {text}" if _reads_as_bend(check) else text
+
+
+def _reads_as_bend(check: Check) -> bool:
+    """Whether the plain words give the angle as a bend (180 minus the joint angle)."""
+    if check.measure.kind != "angle" or check.relative:
+        return False
+    a, b, c = (_bare(p)[1] for p in check.measure.points)
+    return not ((a, b, c) == ("ear", "ear", "nose") or (a, b, c) == ("hip", "shoulder", "elbow"))
+
+
+def value_words(check: Check, value: float) -> str:
+    """A measured value in the same terms as :func:`plain_range`: 'bent 78°', 'a fifth of
+    your trunk length above the line', '12° below the level'."""
+    kind = check.measure.kind
+    if check.relative:
+        if kind == "angle":
+            return f"{'opened' if value >= 0 else 'closed'} {abs(value):.0f}° from rest"
+        return f"{abs(value):.0f}° {'more' if value >= 0 else 'less'} than at rest"
+    if kind == "angle":
+        if _reads_as_bend(check):
+            return f"bent {max(0.0, 180.0 - value):.0f}°"
+        return f"{value:.0f}°"
+    if kind == "height":
+        if abs(value) < 0.5:
+            return "on the line"
+        return f"{trunk_amount(value)} {'above' if value > 0 else 'below'} the line"
+    if kind == "length":
+        return as_long_as_trunk(value)
+    if kind == "elevation":
+        return f"{abs(value):.0f}° {'above' if value >= 0 else 'below'} the level"
+    if kind == "lean":
+        way = check.measure.toward if value >= 0 else (
+            "front" if check.measure.toward == "back" else "back")
+        return f"leaning {'back' if way == 'back' else 'forward'} {abs(value):.0f}°"
+    return f"{value:.0f}°"
 
 
 def describe(check: Check) -> str:

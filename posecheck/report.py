@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from posecheck.analysis import Summary
-from posecheck.range_words import plain_range, range_detail
+from posecheck.range_words import plain_range, range_detail, value_words
 
 SCHEMA_VERSION = 1
 
@@ -71,6 +71,7 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
     """Plain data for ``summary.json`` (seconds, degrees or % of torso length)."""
     s = summary
     words = _check_words(summary)
+    by_id = {c.id: c for c in summary.checks}
     stretch: dict[str, Any] = {"id": s.stretch_id, "name": s.stretch_name, "chosen": "given"}
     if ctx.auto:
         scores = dict(ctx.recognition_scores or {})
@@ -119,6 +120,7 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
                 "excess": _r(e.excess, 1),
                 "unit": e.unit,
                 "needs": words[e.check_id][0],
+                "worst_words": value_words(by_id[e.check_id], e.worst_value),
             }
             for e in s.faults
         ],
@@ -136,6 +138,7 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
                 "unit": b.unit,
                 "needs": words[b.check_id][0],
                 "needs_detail": words[b.check_id][1],
+                "typical_words": value_words(by_id[b.check_id], b.typical_value),
             }
             for b in s.position_blockers
         ],
@@ -236,12 +239,19 @@ def _band(c: Mapping[str, Any]) -> str:
     return f"at most {c['max']:g}{unit}{rel}"
 
 
+def _worst_words(f: Mapping[str, Any]) -> str:
+    words = f.get("worst_words")
+    same = words == format_value(f["worst_value"], f["unit"])
+    return f"{words}: " if words and not same else ""
+
+
 def _fault_line(f: Mapping[str, Any]) -> str:
     direction = "below" if f["worst_value"] < f["limit"] else "above"
     advice = "" if f["required"] else " (advice only; the form still counted)"
     return (
         f"| {_clock(f['start_s'])}–{_clock(f['end_s'])} | {f['duration_s']:.1f} s "
-        f"| {f['label']} | {f.get('needs', '')} | {format_value(f['worst_value'], f['unit'])} "
+        f"| {f['label']} | {f.get('needs', '')} | {_worst_words(f)}"
+        f"{format_value(f['worst_value'], f['unit'])} "
         f"({format_value(f['excess'], f['unit'])} {direction} the limit of "
         f"{format_value(f['limit'], f['unit'])}) | {f['cue']}{advice} |"
     )
@@ -296,16 +306,19 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         lines += ["", "## What kept you out of position", ""]
         for b in blockers:
             unit = _unit(b["unit"])
+            typical = f"{b['typical_value']:.0f}{unit}"
             if "needs" in b:
-                needs = f"{b['needs']}: {b['needs_detail']}"
+                needs = f"{b['needs']} ({b['needs_detail']})"
+                if b["typical_words"] != typical:
+                    typical = f"{b['typical_words']} ({typical})"
             else:
                 needs = (f"at least {b['min']:g}{unit}" if b["min"] is not None and
                          b["typical_value"] < b["min"] else f"at most {b['max']:g}{unit}"
                          if b["max"] is not None else "")
             lines.append(
                 f"- **{b['label']}**: {b['seconds']:.1f} s between {_clock(b['first_s'])} and "
-                f"{_clock(b['last_s'])}. Needs: {needs}; it was typically "
-                f"{b['typical_value']:.0f}{unit}. Cue: \"{b['cue']}\"")
+                f"{_clock(b['last_s'])}. Needs: {needs}; it was typically {typical}. "
+                f"Cue: \"{b['cue']}\"")
     lines += ["", "## Where the form broke", ""]
     faults = data["faults"]
     if faults:

@@ -80,12 +80,17 @@ def test_the_page_gives_ranges_in_plain_words(tmp_path: Path) -> None:
     at.session_state["demo"] = state
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    page = at.columns[0].markdown[0].value
+    # The result beside the video; the details (checks, fault table) at full width below.
+    assert "### Result" in at.columns[0].markdown[0].value
+    page = "\n".join(m.value for m in at.markdown)
+    assert "## Checks and allowed ranges" not in at.columns[0].markdown[0].value
     assert ("**Hips on the floor**: Hips no higher than a quarter of your trunk length above "
             "the line from your shoulders to your feet (at most 25% of torso length; form)"
             ) in page
     assert "-15%" not in page
-    table = at.dataframe[0].value
-    assert "what it needs" in table.columns
-    hips = table[table["check"] == "Hips on the floor"]
-    assert not hips.empty and hips["what it needs"].iloc[0].startswith("Hips no higher than")
+    # One list of faults, the report's, with what each check needs in words.
+    assert not at.dataframe
+    assert "| What it needs |" in page
+    fault = next(line for line in page.splitlines() if "| Hips on the floor |" in line)
+    assert "| Hips no higher than a quarter of your trunk length" in fault
+    assert "of your trunk length above the line:" in fault  # the worst, in the same words

@@ -87,3 +87,23 @@ def test_more_than_a_trunk_reads_in_trunk_lengths() -> None:
                                  "hips to your shoulders")
     long = _check("length", ("hip", "ankle"), 100, None)
     assert plain_range(long).endswith("it looks at least about as long as your trunk")
+
+
+def test_measured_values_read_in_the_same_terms() -> None:
+    from posecheck.range_words import value_words
+
+    sit_back = LIBRARY["kneeling_lumbar_flexion"].check("sit_back")
+    assert plain_range(sit_back) == "Knee bent at least 120°"
+    assert range_detail(sit_back) == "joint angle at most 60°"
+    assert value_words(sit_back, 102) == "bent 78°"
+    hips = LIBRARY["pelvic_tilt"].check("hips_down")
+    assert value_words(hips, 20) == "a fifth of your trunk length above the line"
+    assert value_words(hips, -10) == "a tenth of your trunk length below the line"
+    tilt = LIBRARY["pelvic_tilt"].check("tilt")
+    assert value_words(tilt, -2) == "closed 2° from rest"
+    for _, check in ALL_CHECKS:
+        # Joint angles and inclinations are never negative; heights, levels and leans can be.
+        signed = check.relative or check.measure.kind not in ("angle", "inclination")
+        for value in (-30.0, 0.0, 45.0, 170.0) if signed else (0.0, 45.0, 170.0):
+            words = value_words(check, value)
+            assert words and not re.search(r"-\s*\d", words) and "%" not in words, words

@@ -130,4 +130,5 @@ def test_every_range_reads_in_plain_words_with_the_numbers_beside() -> None:
         words = line.split("**: ", 1)[1].rsplit(" (", 1)[0]
         assert "%" not in words and not re.search(r"-\d", words), line
     blocker = data["out_of_position"][0]
-    assert f"Needs: {blocker['needs']}: {blocker['needs_detail']}" in md
+    assert f"Needs: {blocker['needs']} ({blocker['needs_detail']})" in md
+    assert f"typically {blocker['typical_words']}" in md
