@@ -47,7 +47,7 @@ def decode_time_s(video: Path) -> tuple[float, int]:
 
 
 def bench(video: Path, stretch: str, work: Path) -> dict[str, float]:
-    from posecheck.analysis import analyze_video
+    from posecheck.video_analysis import analyze_video
 
     cache = work / f"cache-{video.stem}"
     tick = time.perf_counter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class PosecheckError(Exception):
     """Base class for errors reported to the user without a traceback."""
@@ -29,3 +31,23 @@ del ReferenceError_
 
 class UnknownStretchError(PosecheckError):
     """A stretch id that is not in the library."""
+
+
+class AnalysisError(PosecheckError):
+    """A video cannot be analysed as asked (no stretch recognised, outputs exist, ...)."""
+
+
+class StretchNotRecognizedError(AnalysisError):
+    """``--stretch auto`` found no library stretch in the recording.
+
+    Carries the closest stretch so each front end can say it in its own words.
+    """
+
+    def __init__(self, video: Path, reason: str, closest_id: str | None,
+                 closest_score: float | None) -> None:
+        self.video = Path(video)
+        self.reason = reason
+        self.closest_id = closest_id
+        self.closest_score = closest_score
+        why = f": {reason}" if reason else ""
+        super().__init__(f"could not recognise the stretch in {video}{why}; pass --stretch ID")

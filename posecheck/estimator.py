@@ -55,15 +55,22 @@ def bgr_to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
 class EstimatorSettings:
     """Landmarker options that change its output (part of a landmark cache key)."""
 
-    num_poses: int = 2
+    # People the video landmarker tracks. With one, MediaPipe runs its person
+    # detector only when it loses the person; with more, on every frame
+    # (a third of the model time), because it tracks fewer than it was asked for.
+    num_poses: int = 1
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    # While tracking one person in a video, look for others this often (seconds
+    # of video time) with a separate two-person pass; 0 never looks.
+    people_check_interval_s: float = 1.0
 
     def key(self) -> str:
         return (
             f"n{self.num_poses}-d{self.min_pose_detection_confidence:g}"
             f"-p{self.min_pose_presence_confidence:g}-t{self.min_tracking_confidence:g}"
+            f"-c{self.people_check_interval_s:g}"
         )
 
 
@@ -148,9 +155,13 @@ class PoseEstimator:
     """MediaPipe PoseLandmarker for one stream (video, webcam) or a set of stills.
 
     ``mode="video"`` tracks across frames and needs increasing timestamps;
-    ``mode="image"`` treats every frame on its own. Asks MediaPipe for up to
-    ``settings.num_poses`` people and follows one (see :func:`select_main_pose`);
-    ``multi_person_frames`` counts frames where more than one was seen.
+    ``mode="image"`` treats every frame on its own. Video mode tracks
+    ``settings.num_poses`` people (one by default) and, while tracking one,
+    counts the people in view every ``settings.people_check_interval_s`` with
+    a separate two-person pass; image mode asks for at least two. Of several
+    people it follows one (see :func:`select_main_pose`).
+    ``multi_person_frames`` counts frames where more than one was in view
+    (in video mode: frames since a check that saw more than one).
     """
 
     def __init__(
@@ -174,19 +185,16 @@ class PoseEstimator:
         )
         self.mode = mode
         self.settings = settings or EstimatorSettings()
-        running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model.path)),
-            running_mode=running_mode,
-            num_poses=self.settings.num_poses,
-            min_pose_detection_confidence=self.settings.min_pose_detection_confidence,
-            min_pose_presence_confidence=self.settings.min_pose_presence_confidence,
-            min_tracking_confidence=self.settings.min_tracking_confidence,
-            output_segmentation_masks=False,
-        )
+        num_poses = self.settings.num_poses if mode == "video" else max(2, self.settings.num_poses)
         with native_stderr.quiet(logger):
-            self._landmarker: vision.PoseLandmarker | None = (
-                vision.PoseLandmarker.create_from_options(options))
+            self._landmarker: vision.PoseLandmarker | None = self._create(mode, num_poses)
+        # The people counter of a one-person video stream, created on first use.
+        self._people_counter: vision.PoseLandmarker | None = None
+        self._counts_people = (mode == "video" and self.settings.num_poses == 1
+                               and self.settings.people_check_interval_s > 0)
+        self._people_checked_at_ms: int | None = None
+        self._others_in_view = False
+        self.people_checks = 0
         self._last_timestamp_ms: int | None = None
         self._followed_box_px: np.ndarray | None = None
         self._followed_at_ms: int | None = None
@@ -196,6 +204,19 @@ class PoseEstimator:
         self.max_people_seen = 0
         self.last_people_count = 0
         logger.debug("pose landmarker ready: %s (%s mode)", self.model.model_id, mode)
+
+    def _create(self, mode: str, num_poses: int) -> vision.PoseLandmarker:
+        running_mode = vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model.path)),
+            running_mode=running_mode,
+            num_poses=num_poses,
+            min_pose_detection_confidence=self.settings.min_pose_detection_confidence,
+            min_pose_presence_confidence=self.settings.min_pose_presence_confidence,
+            min_tracking_confidence=self.settings.min_tracking_confidence,
+            output_segmentation_masks=False,
+        )
+        return vision.PoseLandmarker.create_from_options(options)
 
     @property
     def model_id(self) -> str:
@@ -214,9 +235,10 @@ class PoseEstimator:
 
     def close(self) -> None:
         """Release the landmarker; safe to call twice."""
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        for landmarker in (self._landmarker, self._people_counter):
+            if landmarker is not None:
+                landmarker.close()
+        self._landmarker = self._people_counter = None
 
     def _next_timestamp_ms(self, timestamp_ms: int) -> int:
         timestamp_ms = int(timestamp_ms)
@@ -263,9 +285,12 @@ class PoseEstimator:
         poses = self.estimate_all(frame_rgb, timestamp_ms if self.mode == "video" else None)
         now_ms = self._last_timestamp_ms if self.mode == "video" else None
         self.frames_processed += 1
-        self.last_people_count = len(poses)
-        self.max_people_seen = max(self.max_people_seen, len(poses))
-        if len(poses) > 1:
+        people = len(poses)
+        if self._counts_people and now_ms is not None:
+            people = self._count_people(frame_rgb, now_ms, tracked=len(poses))
+        self.last_people_count = people
+        self.max_people_seen = max(self.max_people_seen, people)
+        if people > 1:
             self.multi_person_frames += 1
         if self.mode == "image" or (
             now_ms is not None
@@ -280,6 +305,21 @@ class PoseEstimator:
         self._followed_at_ms = now_ms
         self.frames_with_person += 1
         return chosen
+
+    def _count_people(self, frame_rgb: np.ndarray, now_ms: int, *, tracked: int) -> int:
+        """People in view: from a two-person pass when one is due, else the last pass's answer."""
+        interval_ms = self.settings.people_check_interval_s * 1000
+        last = self._people_checked_at_ms
+        if last is None or now_ms - last >= interval_ms:
+            if self._people_counter is None:
+                with native_stderr.quiet(logger):
+                    self._people_counter = self._create("image", 2)
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=_check_frame(frame_rgb))
+            found = len(self._people_counter.detect(image).pose_landmarks or [])
+            self._others_in_view = found > 1
+            self._people_checked_at_ms = now_ms
+            self.people_checks += 1
+        return max(tracked, 2 if self._others_in_view else tracked)
 
     def people_note(self) -> str | None:
         """A sentence for the user when more than one person was seen, else None."""

@@ -7,12 +7,13 @@
    assembled one);
 3. the official MediaPipe bundle, downloaded with a short timeout, checked
    against pinned SHA-256 digests and written atomically;
-4. offline: a bundle assembled from the BlazePose ``.tflite`` files shipped
-   inside the installed mediapipe wheel (only the variants it ships).
+4. a bundle assembled from the BlazePose ``.tflite`` files of the npm package
+   ``@mediapipe/pose`` (:mod:`posecheck.model_package`), fetched from the npm
+   registry or a local copy: every variant, without MediaPipe's model host.
 
 When none works it raises :class:`ModelUnavailableError` listing what was
-tried. Nothing here imports mediapipe at module level: the offline assembly
-imports its metadata writer lazily, so this module stays cheap to import.
+tried. Where the model comes from is independent of the installed mediapipe
+runtime, and nothing here imports mediapipe at module level.
 """
 
 from __future__ import annotations
@@ -187,8 +188,15 @@ def _official_path(variant: str, cache_dir: Path | str | None) -> Path:
 
 
 def _assembled_path(variant: str, cache_dir: Path | str | None) -> Path:
-    version = mediapipe_version() or "unknown"
-    return models_dir(cache_dir) / f"pose_landmarker_{variant}.assembled-mp{version}.task"
+    from posecheck.model_package import SOURCE_ID
+
+    return models_dir(cache_dir) / f"pose_landmarker_{variant}.{SOURCE_ID}.task"
+
+
+def _assembled_origin() -> str:
+    from posecheck.model_package import SOURCE_ID
+
+    return f"assembled-{SOURCE_ID}"
 
 
 def _atomic_write_bytes(dest: Path, data: bytes) -> None:
@@ -215,13 +223,29 @@ def download_model(
     progress: ProgressCallback | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> Path:
+    """Download a ``.task`` bundle: :func:`download_file` plus the bundle's structure check."""
+    return download_file(url, dest, expected_sha256=expected_sha256,
+                         expected_size_bytes=expected_size_bytes, progress=progress,
+                         timeout_s=timeout_s, check=check_task_bundle)
+
+
+def download_file(
+    url: str,
+    dest: Path | str,
+    *,
+    expected_sha256: Collection[str] | None = None,
+    expected_size_bytes: int | None = None,
+    progress: ProgressCallback | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
     """Download ``url`` to ``dest`` atomically and verify it.
 
     The body goes to a temp file in ``dest``'s folder; only after the byte
     count matches Content-Length (and ``expected_size_bytes``), the SHA-256 is
-    one of ``expected_sha256`` (when given) and the zip structure checks out,
-    is it renamed onto ``dest``. Any failure removes the temp file and raises
-    :class:`ModelDownloadError` (or :class:`ChecksumMismatchError`).
+    one of ``expected_sha256`` (when given) and ``check`` (when given) accepts
+    the file, is it renamed onto ``dest``. Any failure removes the temp file
+    and raises :class:`ModelDownloadError` (or :class:`ChecksumMismatchError`).
     ``timeout_s`` bounds the connection and each read, so offline fails fast.
     """
     dest = Path(dest)
@@ -263,35 +287,18 @@ def download_model(
             raise ChecksumMismatchError(
                 f"download of {url} has SHA-256 {sha256}, expected one of {sorted(expected_sha256)}"
             )
-        try:
-            check_task_bundle(tmp)
-        except ValueError as exc:
-            raise ModelDownloadError(f"download of {url} is not a usable model: {exc}") from exc
+        if check is not None:
+            try:
+                check(tmp)
+            except ValueError as exc:
+                raise ModelDownloadError(
+                    f"download of {url} is not a usable model: {exc}") from exc
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     logger.info("downloaded %s (%d bytes, sha256 %s) to %s", url, done_bytes, sha256, dest)
     return dest
-
-
-def bundled_variants() -> tuple[str, ...]:
-    """Variants whose BlazePose landmark model ships inside the mediapipe wheel."""
-    root = _mediapipe_modules_dir()
-    if root is None or not (root / "pose_detection" / "pose_detection.tflite").is_file():
-        return ()
-    return tuple(
-        v for v in VARIANTS if (root / "pose_landmark" / f"pose_landmark_{v}.tflite").is_file()
-    )
-
-
-def _mediapipe_modules_dir() -> Path | None:
-    try:
-        dist = importlib_metadata.distribution("mediapipe")
-    except importlib_metadata.PackageNotFoundError:
-        return None
-    root = Path(str(dist.locate_file("mediapipe"))) / "modules"
-    return root if root.is_dir() else None
 
 
 def _zip_bytes(members: dict[str, bytes]) -> bytes:
@@ -305,48 +312,30 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def assemble_bundled_model(variant: str, dest: Path | str) -> Path:
-    """Build a ``.task`` bundle from the BlazePose models inside the mediapipe wheel.
+def assemble_package_model(variant: str, dest: Path | str, *,
+                           cache_dir: Path | str | None = None) -> Path:
+    """Build the ``variant`` bundle from the npm package's models and write it to ``dest``.
 
-    The Tasks graph needs input-normalization metadata on the landmark model,
-    which the wheel's ``pose_landmark_*.tflite`` lacks; it is added here (RGB
-    image input scaled to [0, 1]: mean 0, std 255; five feature outputs). The
-    wheel's detector already carries its metadata (mean 127.5, std 127.5) and
-    is used as is. The result is written atomically to ``dest``.
+    Raises :class:`ModelUnavailableError` when the package cannot be had.
     """
-    root = _mediapipe_modules_dir()
-    if root is None:
-        raise ModelUnavailableError("mediapipe is not installed, so no model can be assembled")
-    detector_path = root / "pose_detection" / "pose_detection.tflite"
-    landmark_path = root / "pose_landmark" / f"pose_landmark_{variant}.tflite"
-    for path in (detector_path, landmark_path):
-        if not path.is_file():
-            raise ModelUnavailableError(
-                f"the installed mediapipe {mediapipe_version()} does not ship {path.name}; "
-                f"variants available offline: {list(bundled_variants()) or 'none'}"
-            )
-    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+    from posecheck import model_package
 
-    writer = metadata_writer.MetadataWriter.create(landmark_path.read_bytes())
-    writer.add_general_info(
-        f"BlazePose GHUM 3D landmarks ({variant})",
-        "Pose landmarks; assembled by posecheck from the mediapipe wheel",
-    )
-    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
-    for name in ("landmarks", "pose_flag", "segmentation", "heatmap", "world_landmarks"):
-        writer.add_feature_output(name=name)
-    landmark_model, _ = writer.populate()
-    data = _zip_bytes(
-        {
-            "pose_detector.tflite": detector_path.read_bytes(),
-            "pose_landmarks_detector.tflite": bytes(landmark_model),
-        }
-    )
+    try:
+        detector, landmarks = model_package.package_models(variant, models_dir(cache_dir))
+    except model_package.PackageUnavailableError as exc:
+        raise ModelUnavailableError(str(exc)) from exc
     dest = Path(dest)
-    _atomic_write_bytes(dest, data)
+    _atomic_write_bytes(dest, _zip_bytes(model_package.assemble_bundle(variant, detector,
+                                                                       landmarks)))
     check_task_bundle(dest)
-    logger.info("assembled the %s pose model from mediapipe %s", variant, mediapipe_version())
+    logger.info("assembled the %s pose model from %s", variant, model_package.SOURCE_ID)
     return dest
+
+
+def _package_url() -> str:
+    from posecheck.model_package import tarball_url
+
+    return tarball_url()
 
 
 def _offline_requested() -> bool:
@@ -412,10 +401,9 @@ def resolve_model(
             tried.append(f"cached {assembled}: {exc}")
         else:
             sha256 = file_sha256(assembled)
-            origin = f"assembled-{mediapipe_version()}"
             return ResolvedModel(
-                assembled, variant, "cache", sha256, _model_id(variant, origin, sha256)
-            )
+                assembled, variant, "cache", sha256,
+                _model_id(variant, _assembled_origin(), sha256))
     else:
         tried.append(f"cached {assembled}: not present")
 
@@ -441,27 +429,20 @@ def resolve_model(
     else:
         tried.append("download: skipped (offline)")
 
-    if variant in bundled_variants():
-        try:
-            assemble_bundled_model(variant, assembled)
-        except (ModelUnavailableError, OSError, ValueError, RuntimeError) as exc:
-            tried.append(f"assemble from mediapipe {mediapipe_version()}: {exc}")
-        else:
-            sha256 = file_sha256(assembled)
-            origin = f"assembled-{mediapipe_version()}"
-            return ResolvedModel(
-                assembled, variant, "assembled", sha256, _model_id(variant, origin, sha256)
-            )
+    try:
+        assemble_package_model(variant, assembled, cache_dir=cache_dir)
+    except (ModelUnavailableError, OSError, ValueError) as exc:
+        tried.append(f"assemble from the npm package: {exc}")
     else:
-        tried.append(
-            f"assemble from mediapipe {mediapipe_version()}: the wheel ships no {variant} "
-            f"model (offline variants: {', '.join(bundled_variants()) or 'none'})"
-        )
+        sha256 = file_sha256(assembled)
+        return ResolvedModel(
+            assembled, variant, "assembled", sha256,
+            _model_id(variant, _assembled_origin(), sha256))
 
     lines = "\n  - ".join(tried)
     raise ModelUnavailableError(
         f"no {variant} pose model is available. Tried:\n  - {lines}\n"
         f"Fix: connect to the internet once so it can be downloaded, or download "
         f"{spec.url(base_url)} yourself and pass --model PATH to that pose_landmarker "
-        f".task file."
+        f".task file, or download {_package_url()} and set POSECHECK_MODEL_PACKAGE to it."
     )

@@ -18,8 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from posecheck.analysis import Analysis, check_series, in_position
 from posecheck.reference import Check
+from posecheck.summarize import check_series, in_position
+from posecheck.summary import Analysis
 
 BAND_COLOUR = "#2ca25f"
 FAULT_COLOUR = "#e34a33"

@@ -1,6 +1,6 @@
 """The analysis summary as a JSON-ready dict and as a Markdown report for people.
 
-:func:`summary_dict` turns an :class:`~posecheck.analysis.Summary` plus what
+:func:`summary_dict` turns an :class:`~posecheck.summary.Summary` plus what
 is known about the run (video, model, cache, recognition) into plain data;
 :func:`render_markdown` writes that data as a short report a patient or a
 physiotherapist can read: what was done against the dosage, how much of the
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posecheck.analysis import Summary
 from posecheck.range_words import plain_range, range_detail, value_words
+from posecheck.summary import Summary
 
 SCHEMA_VERSION = 1
 

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from synthetic import SidePose
 
-from posecheck import analysis
+from posecheck import frames_csv, summarize
+from posecheck.errors import AnalysisError
 from posecheck.pose import Pose
 from posecheck.reference import Stretch, parse_stretch
+from posecheck.summary import Analysis
 
 FPS = 30.0
 
@@ -71,17 +73,17 @@ def _session() -> Seq:
 
 
 @pytest.fixture(scope="module")
-def result() -> analysis.Analysis:
-    return analysis.analyze_sequence(_session(), _stretch())
+def result() -> Analysis:
+    return summarize.analyze_sequence(_session(), _stretch())
 
 
-def test_one_result_per_frame(result: analysis.Analysis) -> None:
+def test_one_result_per_frame(result: Analysis) -> None:
     assert len(result.frames) == len(result.poses) == 180
     assert result.summary.frames == 180
     assert result.summary.total_s == pytest.approx(6.0, abs=1e-6)
 
 
-def test_hold_is_counted_against_the_dosage(result: analysis.Analysis) -> None:
+def test_hold_is_counted_against_the_dosage(result: Analysis) -> None:
     s = result.summary
     assert s.holds_target == 1
     assert s.holds_completed == 1
@@ -93,7 +95,7 @@ def test_hold_is_counted_against_the_dosage(result: analysis.Analysis) -> None:
     assert s.complete
 
 
-def test_fault_episode_with_worst_value_and_blips_ignored(result: analysis.Analysis) -> None:
+def test_fault_episode_with_worst_value_and_blips_ignored(result: Analysis) -> None:
     faults = result.summary.faults
     assert [f.check_id for f in faults] == ["knee"]
     f = faults[0]
@@ -106,7 +108,7 @@ def test_fault_episode_with_worst_value_and_blips_ignored(result: analysis.Analy
     assert f.unit == "deg"
 
 
-def test_time_shares(result: analysis.Analysis) -> None:
+def test_time_shares(result: Analysis) -> None:
     s = result.summary
     assert s.no_person_s == pytest.approx(1.0, abs=0.1)
     assert s.in_position_s == pytest.approx(4.0, abs=0.3)
@@ -116,25 +118,25 @@ def test_time_shares(result: analysis.Analysis) -> None:
 
 def test_fault_spans_merge_short_gaps_and_drop_blips() -> None:
     t = np.arange(100) / 10.0  # 10 fps
-    d = analysis.frame_durations_s(t)
+    d = summarize.frame_durations_s(t)
     mask = np.zeros(100, dtype=bool)
     mask[10:20] = True  # 1.0-2.0 s
     mask[24:30] = True  # 0.4 s gap: merged into the first
     mask[50:52] = True  # 0.2 s: a blip, dropped
     mask[70:75] = True  # 0.5 s: kept
-    spans = analysis.fault_spans(mask, t, d)
+    spans = summarize.fault_spans(mask, t, d)
     assert spans == [(10, 30), (70, 75)]
 
 
 def test_frame_durations_keep_unknown_out() -> None:
-    d = analysis.frame_durations_s(np.array([0.0, 0.1, 0.3]))
+    d = summarize.frame_durations_s(np.array([0.0, 0.1, 0.3]))
     assert d.tolist() == pytest.approx([0.1, 0.2, 0.15])
-    assert len(analysis.frame_durations_s(np.array([]))) == 0
+    assert len(summarize.frame_durations_s(np.array([]))) == 0
 
 
-def test_csv_has_a_row_per_frame_and_empty_cells_for_unknown(result: analysis.Analysis,
+def test_csv_has_a_row_per_frame_and_empty_cells_for_unknown(result: Analysis,
                                                              tmp_path) -> None:
-    path = analysis.write_csv(result, tmp_path / "frames.csv")
+    path = frames_csv.write_csv(result, tmp_path / "frames.csv")
     rows = list(csv.DictReader(io.StringIO(path.read_text())))
     assert len(rows) == 180
     header = rows[0].keys()
@@ -151,11 +153,11 @@ def test_csv_has_a_row_per_frame_and_empty_cells_for_unknown(result: analysis.An
 def test_unknown_is_never_a_fault() -> None:
     t = np.arange(90) / FPS
     poses: list[Pose | None] = [SidePose(trunk=10).build()] * 30 + [None] * 60
-    out = analysis.analyze_sequence(Seq(t, poses), _stretch(hold_s=30))
+    out = summarize.analyze_sequence(Seq(t, poses), _stretch(hold_s=30))
     assert out.summary.faults == ()
     assert out.summary.no_person_s > 1.5
 
 
 def test_bad_dosage_option_is_a_clear_error() -> None:
-    with pytest.raises(analysis.AnalysisError, match="no dosage option 3"):
-        analysis.analyze_sequence(_session(), _stretch(), dosage_index=2)
+    with pytest.raises(AnalysisError, match="no dosage option 3"):
+        summarize.analyze_sequence(_session(), _stretch(), dosage_index=2)

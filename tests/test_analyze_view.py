@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from posecheck.analysis import StretchNotRecognizedError
+from posecheck.errors import StretchNotRecognizedError
 
 SCRIPT = """
 import streamlit as st
@@ -63,12 +63,12 @@ def test_the_page_gives_ranges_in_plain_words(tmp_path: Path) -> None:
     from synthetic import BRIDGE, HOOKLYING
     from test_analysis import Seq
 
-    from posecheck import analysis, report
+    from posecheck import report, summarize
     from posecheck.reference import load_stretch
 
     t = np.arange(0, 8, 1 / 15)
     poses = [HOOKLYING.build() if x < 3 else BRIDGE.build() for x in t]
-    result = analysis.analyze_sequence(Seq(t, poses), load_stretch("pelvic_tilt"))
+    result = summarize.analyze_sequence(Seq(t, poses), load_stretch("pelvic_tilt"))
     data = report.summary_dict(result.summary, report.ReportContext("v.mp4", "x", True))
     (tmp_path / "report.md").write_text(report.render_markdown(data))
     state = {"outputs": {"markdown": str(tmp_path / "report.md"),

@@ -140,6 +140,27 @@ def test_two_people_are_counted_and_one_is_followed() -> None:
     assert note is not None and "people in frame" in note
 
 
+def test_a_tracked_video_still_counts_the_people_in_view() -> None:
+    """One person is tracked; a two-person pass once a second notices the second one."""
+    image = read_image_rgb(footage("hooklying_rotation/fedb_Lying_Crossover_0.jpg"))
+    low = {"min_pose_detection_confidence": 0.1, "min_pose_presence_confidence": 0.1}
+    frames = [(image, round(i * 100)) for i in range(30)]  # 3 s at 10 frames/s
+
+    def run(**options: float) -> PoseEstimator:
+        settings = EstimatorSettings(num_poses=1, **low, **options)
+        with PoseEstimator(shared_model(), mode="video", settings=settings) as est:
+            for frame, t_ms in frames:
+                est.estimate(frame, t_ms)
+        return est
+
+    counted = run(people_check_interval_s=1.0)
+    assert counted.people_checks == 3
+    assert counted.multi_person_frames == 30 and counted.max_people_seen == 2
+    assert "people in frame" in (counted.people_note() or "")
+    never = run(people_check_interval_s=0)
+    assert never.people_checks == 0 and never.multi_person_frames == 0
+
+
 def _box_pose(x0: float, y0: float, x1: float, y1: float) -> Pose:
     rng = np.random.default_rng(0)
     xy = np.column_stack([rng.uniform(x0, x1, NUM_LANDMARKS), rng.uniform(y0, y1, NUM_LANDMARKS)])

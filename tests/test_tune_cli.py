@@ -102,8 +102,9 @@ def test_tune_accepts_the_video_itself(demo_cache: Path,
 @pytest.mark.footage
 def test_round_trip_tune_save_analyse(demo_cache: Path, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from posecheck import analysis
+    from posecheck import summarize
     from posecheck.landmark_cache import load_sequence
+    from posecheck.summary import Analysis
 
     lib = tmp_path / "library"
     shutil.copytree(LIBRARY_DIR, lib)
@@ -122,12 +123,12 @@ def test_round_trip_tune_save_analyse(demo_cache: Path, tmp_path: Path,
         assert (tuned.check(check_id).min, tuned.check(check_id).max) == (low, high)
     # the arms check fails every frame with the shipped range; the tuned range
     # (from this demonstration) lets most frames pass
-    before = analysis.analyze_sequence(seq, shipped)
-    after = analysis.analyze_sequence(seq, tuned)
+    before = summarize.analyze_sequence(seq, shipped)
+    after = summarize.analyze_sequence(seq, tuned)
     assert before.stretch.check("arms_forward").min == shipped.check("arms_forward").min
     assert after.stretch.check("arms_forward").min == tuned.check("arms_forward").min
 
-    def ok_frames(result: analysis.Analysis, check_id: str) -> int:
+    def ok_frames(result: Analysis, check_id: str) -> int:
         return sum(1 for f in result.frames
                    if f.result(check_id).verdict.value == "ok")
 

@@ -109,7 +109,8 @@ def expand_videos(paths: list[str]) -> list[Path]:
 
 
 def _validate(args: argparse.Namespace, videos: list[Path]) -> None:
-    from posecheck.analysis import _load_stretch, check_dosage_index, existing_outputs
+    from posecheck.summarize import check_dosage_index
+    from posecheck.video_analysis import _load_stretch, existing_outputs
 
     if args.dosage < 1:
         raise AnalyzeUsageError("--dosage counts from 1")
@@ -170,7 +171,7 @@ def _make_progress(job: Job) -> tuple[Callable[[str, int, int | None], None], Ca
 
 def run_job(job: Job) -> JobResult:
     """Analyse one video; every user-facing failure becomes a FAILED result."""
-    from posecheck.analysis import analyze_video
+    from posecheck.video_analysis import analyze_video
 
     progress, close = _make_progress(job)
     try:

@@ -1,7 +1,7 @@
 """The "Analyze a recording" page: upload a video, get the annotated video and a report.
 
 The upload is saved to a temporary folder, analyzed with
-:func:`posecheck.analysis.analyze_video` (progress shown while the poses are
+:func:`posecheck.video_analysis.analyze_video` (progress shown while the poses are
 found and the video is drawn), and the results are shown on the page: the
 annotated video, the summary, the fault table, the plot, and a download
 button for every output. User mistakes (an unreadable file, an unknown
@@ -18,8 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from posecheck.analysis import StretchNotRecognizedError
-from posecheck.errors import PosecheckError
+from posecheck.errors import PosecheckError, StretchNotRecognizedError
 from posecheck.ui import common
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def not_recognized_message(name: str, exc: StretchNotRecognizedError) -> str:
 
 def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: int,
                   write_video: bool) -> dict[str, Any]:
-    from posecheck.analysis import analyze_video
+    from posecheck.video_analysis import analyze_video
 
     bar = st.progress(0.0, text="Starting…")
 

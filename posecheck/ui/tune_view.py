@@ -337,7 +337,7 @@ def _switch_stretch(stretch_id: str) -> None:
 def _suggest_other_stretch(sequences: Sequence[Any], names: Sequence[str],
                            stretch_id: str) -> None:
     """No held frame at all: say which stretch the recordings look like, offer to switch."""
-    from posecheck.analysis import recognize_poses
+    from posecheck.video_analysis import recognize_poses
 
     library = common.library()
     for sequence, name in zip(sequences, names, strict=True):
