@@ -191,7 +191,11 @@ class StretchChecker:
         r = next(x for x in results if x.check.id == reps.check)
         if r.value is None:
             return None  # unknown: neither in nor out
-        if r.verdict == Verdict.OK:
+        # The repetition is the movement of every defining check together: the
+        # rep check in range alone (a chest lift on the forearms for a press-up)
+        # is not one. An unseen defining check is not met.
+        defining = set(reps.defining)
+        if all(x.verdict == Verdict.OK for x in results if x.check.id in defining):
             self._rep_phase = "stretch"
         elif (r.check.min is not None and r.value <= reps.return_at) or (
             r.check.max is not None and r.value >= reps.return_at

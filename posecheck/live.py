@@ -29,6 +29,7 @@ from posecheck.engine import FrameResult, Status, StretchChecker
 from posecheck.estimator import Estimator
 from posecheck.overlay import draw_feedback, format_value, set_text, side_text, timer_text
 from posecheck.pose import Pose
+from posecheck.range_words import plain_range, value_words
 from posecheck.reference import Stretch
 from posecheck.session_record import LiveRecorder, SessionRecord, new_session_id
 from posecheck.speech import SpeechPolicy, Utterance, cue_input
@@ -84,6 +85,8 @@ class CheckLine:
     verdict: Verdict
     role: str
     required: bool = True
+    aim: str = ""  # the range in plain words: "Knee bent at least 60°"
+    measured: str = ""  # the value in the same words: "bent 137°" ("" when unknown)
 
     @property
     def is_tip(self) -> bool:
@@ -367,6 +370,8 @@ class LiveSession:
                 c.verdict,
                 c.check.role,
                 c.check.required,
+                plain_range(c.check),
+                "" if c.value is None else value_words(c.check, c.value),
             )
             for c in r.checks
         )

@@ -43,9 +43,11 @@ def _limits(values: np.ndarray, check: Check) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _role_text(check: Check) -> str:
+def _role_text(check: Check, rep_checks: tuple[str, ...] = ()) -> str:
     if check.role == "position":
         return "position"
+    if check.id in rep_checks:
+        return check.role + ", each repetition needs it"
     return check.role + ("" if check.required else ", advice")
 
 
@@ -76,14 +78,16 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
             if e.check_id == check.id:
                 ax.axvspan(e.start_s, e.end_s, color=FAULT_COLOUR, alpha=0.28, lw=0)
         ax.plot(t, values, color=LINE_COLOUR, lw=1.3)
-        if check.role != "position":
+        # Short of its range, a check that defines a repetition is between repetitions.
+        if check.role != "position" and check.id not in summary.rep_checks:
             faulty = faults & positioned
             ax.plot(t[faulty], values[faulty], ".", color=FAULT_COLOUR, ms=2.5)
         for t_rep, good in summary.rep_times_s if ci == 0 else ():
             ax.axvline(t_rep, color=HOLD_COLOUR if good else FAULT_COLOUR, lw=1.0, alpha=0.7)
         ax.set_ylim(lo, hi)
         ax.set_xlim(summary.start_s, t_end)
-        ax.set_title(f"{check.label}  ({_role_text(check)})", loc="left", fontsize=10)
+        ax.set_title(f"{check.label}  ({_role_text(check, summary.rep_checks)})", loc="left",
+                     fontsize=10)
         ax.set_ylabel(_unit_label(check), fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.25, lw=0.5)

@@ -105,10 +105,21 @@ class Dosage:
 
 @dataclass(frozen=True)
 class Reps:
-    """How a repetition is counted: into the check's range, then back past return_at."""
+    """How a repetition is counted: into the check's range, then back past return_at.
+
+    ``defined_by`` names every check whose movement the repetition is (``check``
+    first): a repetition counts only when all of them are met together, even
+    those that are advice for the form frame by frame. Between repetitions
+    they are the start position, not a fault.
+    """
 
     check: str
     return_at: float
+    defined_by: tuple[str, ...] = ()
+
+    @property
+    def defining(self) -> tuple[str, ...]:
+        return (self.check, *(c for c in self.defined_by if c != self.check))
 
 
 @dataclass(frozen=True)
@@ -416,8 +427,13 @@ def parse_stretch(data: Mapping[str, Any], path: str) -> Stretch:
             raise rr.fail("return_at", f"must be above the check's max ({target.max:g})")
         if target.min is not None and target.max is not None:
             raise rr.fail("check", "repetitions need a check with only 'min' or only 'max'")
+        defined_by = rr.strings("defined_by", [])
+        for i, defining in enumerate(defined_by):
+            if defining not in seen_ids:
+                raise rr.fail(f"defined_by[{i}]",
+                              f"no check '{defining}'{_closest(defining, seen_ids)}")
         rr.finish()
-        reps = Reps(rep_check, return_at)
+        reps = Reps(rep_check, return_at, tuple(defined_by))
     if any(d.kind == "reps" for d in dosages) and reps is None:
         raise r.fail("reps", "a repetition dosage needs a [reps] table saying how a rep is counted")
 

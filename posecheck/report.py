@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from posecheck.range_words import plain_range, range_detail, value_words
 from posecheck.summary import Summary
 
 SCHEMA_VERSION = 1
@@ -63,9 +64,16 @@ def multi_person_note(frames: int | None, total: int) -> str | None:
     )
 
 
+def _check_words(summary: Summary) -> dict[str, tuple[str, str]]:
+    """Each check's range in plain words, and as numbers for the physiotherapist."""
+    return {c.id: (plain_range(c), range_detail(c)) for c in summary.checks}
+
+
 def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
     """Plain data for ``summary.json`` (seconds, degrees or % of torso length)."""
     s = summary
+    words = _check_words(summary)
+    by_id = {c.id: c for c in summary.checks}
     stretch: dict[str, Any] = {"id": s.stretch_id, "name": s.stretch_name, "chosen": "given"}
     if ctx.auto:
         scores = dict(ctx.recognition_scores or {})
@@ -113,6 +121,8 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
                 "limit": _r(e.limit, 1),
                 "excess": _r(e.excess, 1),
                 "unit": e.unit,
+                "needs": words[e.check_id][0],
+                "worst_words": value_words(by_id[e.check_id], e.worst_value),
             }
             for e in s.faults
         ],
@@ -128,6 +138,9 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
                 "min": b.low,
                 "max": b.high,
                 "unit": b.unit,
+                "needs": words[b.check_id][0],
+                "needs_detail": words[b.check_id][1],
+                "typical_words": value_words(by_id[b.check_id], b.typical_value),
             }
             for b in s.position_blockers
         ],
@@ -141,6 +154,9 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
                 "max": c.max,
                 "unit": c.measure.unit,
                 "relative": c.relative,
+                "defines_rep": c.id in s.rep_checks,
+                "words": words[c.id][0],
+                "detail": words[c.id][1],
             }
             for c in s.checks
         ],
@@ -209,12 +225,36 @@ def _clock(t_s: float) -> str:
     return f"{int(minutes)}:{seconds:04.1f}"
 
 
+_ROLE_WORDS = {"position": "getting into the stretch", "form": "form", "safety": "safety",
+               "view": "what the camera must see"}
+
+
+def _band(c: Mapping[str, Any]) -> str:
+    """A check's range as numbers (summaries written before plain words carry only these)."""
+    if c.get("detail"):
+        return str(c["detail"])
+    unit = _unit(c["unit"])
+    rel = " change from your resting position" if c["relative"] else ""
+    if c["min"] is not None and c["max"] is not None:
+        return f"{c['min']:g} to {c['max']:g}{unit}{rel}"
+    if c["min"] is not None:
+        return f"at least {c['min']:g}{unit}{rel}"
+    return f"at most {c['max']:g}{unit}{rel}"
+
+
+def _worst_words(f: Mapping[str, Any]) -> str:
+    words = f.get("worst_words")
+    same = words == format_value(f["worst_value"], f["unit"])
+    return f"{words}: " if words and not same else ""
+
+
 def _fault_line(f: Mapping[str, Any]) -> str:
     direction = "below" if f["worst_value"] < f["limit"] else "above"
     advice = "" if f["required"] else " (advice only; the form still counted)"
     return (
         f"| {_clock(f['start_s'])}–{_clock(f['end_s'])} | {f['duration_s']:.1f} s "
-        f"| {f['label']} | {format_value(f['worst_value'], f['unit'])} "
+        f"| {f['label']} | {f.get('needs', '')} | {_worst_words(f)}"
+        f"{format_value(f['worst_value'], f['unit'])} "
         f"({format_value(f['excess'], f['unit'])} {direction} the limit of "
         f"{format_value(f['limit'], f['unit'])}) | {f['cue']}{advice} |"
     )
@@ -283,19 +323,26 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         lines += ["", "## What kept you out of position", ""]
         for b in blockers:
             unit = _unit(b["unit"])
-            limit = (f"at least {b['min']:g}{unit}" if b["min"] is not None and
-                     b["typical_value"] < b["min"] else f"at most {b['max']:g}{unit}"
-                     if b["max"] is not None else "")
+            typical = f"{b['typical_value']:.0f}{unit}"
+            if "needs" in b:
+                needs = f"{b['needs']} ({b['needs_detail']})"
+                if b["typical_words"] != typical:
+                    typical = f"{b['typical_words']} ({typical})"
+            else:
+                needs = (f"at least {b['min']:g}{unit}" if b["min"] is not None and
+                         b["typical_value"] < b["min"] else f"at most {b['max']:g}{unit}"
+                         if b["max"] is not None else "")
             lines.append(
                 f"- **{b['label']}**: {b['seconds']:.1f} s between {_clock(b['first_s'])} and "
-                f"{_clock(b['last_s'])}, typically {b['typical_value']:.0f}{unit} "
-                f"(needs {limit}). Cue: \"{b['cue']}\"")
+                f"{_clock(b['last_s'])}. Needs: {needs}; it was typically {typical}. "
+                f"Cue: \"{b['cue']}\"")
     lines += ["", "## Where the form broke", ""]
     faults = data["faults"]
     if faults:
         lines += [
-            "| When | How long | Check | Worst | What to do |",
-            "|---|---|---|---|---|",
+            "| When | How long | Check | What it needs | Worst (for your physiotherapist) "
+            "| What to do |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [_fault_line(f) for f in faults]
     else:
@@ -309,17 +356,13 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         lines.append(f"- {note}")
     lines += ["", "## Checks and allowed ranges", ""]
     for c in data["checks"]:
-        unit = _unit(c["unit"])
-        rel = " change from your resting position" if c["relative"] else ""
-        if c["min"] is not None and c["max"] is not None:
-            band = f"{c['min']:g} to {c['max']:g}{unit}{rel}"
-        elif c["min"] is not None:
-            band = f"at least {c['min']:g}{unit}{rel}"
+        kind = _ROLE_WORDS.get(c["role"], c["role"])
+        if c.get("defines_rep"):
+            optional = ", each repetition needs it"
         else:
-            band = f"at most {c['max']:g}{unit}{rel}"
-        kind = c["role"]
-        optional = "" if c["required"] else ", advice only"
-        lines.append(f"- {c['label']}: {band} ({kind}{optional})")
+            optional = "" if c["required"] else ", advice only"
+        words = f"{c['words']} " if c.get("words") else ""
+        lines.append(f"- **{c['label']}**: {words}({_band(c)}; {kind}{optional})")
     lm = data["landmarks"]
     lines += [
         "",

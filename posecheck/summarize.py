@@ -148,12 +148,16 @@ def find_fault_episodes(
 
     Position checks are left out: their "fault" means the person is not in
     the stretch yet (or has left it), which the hold/rep counts already say.
+    So are, when repetitions are counted, the checks that define one: short
+    of their range, the person is between repetitions.
     """
     durations = frame_durations_s(timestamps_s)
     positioned = np.array([in_position(f) for f in frames], dtype=bool)
+    counting_reps = stretch.reps is not None and any(f.progress.kind == "reps" for f in frames)
+    defining = set(stretch.reps.defining) if counting_reps and stretch.reps else set()
     episodes: list[FaultEpisode] = []
     for ci, check in enumerate(stretch.checks):
-        if check.role == "position":
+        if check.role == "position" or check.id in defining:
             continue
         values, faulty = check_series(frames, ci)
         mask = faulty & positioned
@@ -304,6 +308,7 @@ def summarize(
         faults=tuple(find_fault_episodes(frames, stretch, t)),
         checks=stretch.checks,
         position_blockers=tuple(position_blockers(frames, t)),
+        rep_checks=stretch.reps.defining if stretch.reps and dosage.kind == "reps" else (),
     )
 
 

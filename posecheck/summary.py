@@ -98,6 +98,8 @@ class Summary:
     checks: tuple[Check, ...]
     # What kept the person out of position, most time first.
     position_blockers: tuple[PositionBlocker, ...] = ()
+    # The checks a repetition needs met, when repetitions are counted.
+    rep_checks: tuple[str, ...] = ()
 
     @property
     def holds_completed(self) -> int:

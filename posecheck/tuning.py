@@ -283,6 +283,15 @@ def _round(value: float) -> float:
     return round(value * 2) / 2  # half-unit steps: precise enough, easy to read
 
 
+def _why_no_rep_range(reached: float, past: bool, margin: float) -> str:
+    """Why a repetition check got no proposal: the movement, or only the margin."""
+    if past and margin > 0:
+        return (f"the repetitions shown reach {reached:.1f}, past the return point, but the "
+                f"margin of {margin:g} takes the range beyond it; a smaller margin gives a "
+                "proposal")
+    return "the repetitions shown are too small"
+
+
 def propose_range(
     values: np.ndarray | Sequence[float],
     current: Check,
@@ -329,12 +338,14 @@ def propose_range(
         if low is not None and high is None and return_at >= low:
             return Proposal(current.id, None, None, int(v.size),
                             f"proposed min {low:g} is not above the return point "
-                            f"{return_at:g}: the repetitions shown are too small",
+                            f"{return_at:g}: "
+                            + _why_no_rep_range(p_low, p_low > return_at, margin),
                             (p_low, p_high))
         if high is not None and low is None and return_at <= high:
             return Proposal(current.id, None, None, int(v.size),
                             f"proposed max {high:g} is not below the return point "
-                            f"{return_at:g}: the repetitions shown are too small",
+                            f"{return_at:g}: "
+                            + _why_no_rep_range(p_high, p_high < return_at, margin),
                             (p_low, p_high))
     return Proposal(current.id, low, high, int(v.size), "", (p_low, p_high))
 

@@ -193,6 +193,22 @@ def test_pelvic_tilt_counts_the_repeated_tilts(runs: dict) -> None:
     assert 2 <= s["reps"]["good"] <= 4
 
 
+def test_each_pelvic_tilt_repetition_follows_a_tilt(runs: dict) -> None:
+    """A repetition counts only when the pelvis tilted; resting between tilts is no fault."""
+    s = _summary(runs, "pelvic_tilt")
+    with open(runs["pelvic_tilt"]["dir"] / "frames.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tilted = [float(r["time_s"]) for r in rows if r["tilt_verdict"] == "ok"]
+    previous = 0.0
+    for rep in s["reps"]["times_s"]:
+        assert [t for t in tilted if previous <= t <= rep["t_s"]], rep
+        previous = rep["t_s"]
+    assert not [f for f in s["faults"] if f["check"] == "tilt"]
+    report = (runs["pelvic_tilt"]["dir"] / "report.md").read_text()
+    assert "**Pelvis tilted**: Hip opening at least 2° from its resting angle" in report
+    assert "each repetition needs it" in report
+
+
 # ------------------------------------------------------------------ behaviour
 
 

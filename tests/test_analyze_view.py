@@ -54,3 +54,43 @@ def test_result_comes_first_with_the_video_beside_it(tmp_path: Path, size: tuple
         (widths[0] / sum(widths), widths[1] / sum(widths)))
     assert "Holds: 1 of 3" in report_col.markdown[0].value
     assert len(video_col.get("video")) == 1
+
+
+def test_the_page_gives_ranges_in_plain_words(tmp_path: Path) -> None:
+    """The report on the page and its fault table say what each check needs in words."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+    from synthetic import BRIDGE, HOOKLYING
+    from test_analysis import Seq
+
+    from posecheck import report, summarize
+    from posecheck.reference import load_stretch
+
+    t = np.arange(0, 8, 1 / 15)
+    poses = [HOOKLYING.build() if x < 3 else BRIDGE.build() for x in t]
+    result = summarize.analyze_sequence(Seq(t, poses), load_stretch("pelvic_tilt"))
+    data = report.summary_dict(result.summary, report.ReportContext("v.mp4", "x", True))
+    (tmp_path / "report.md").write_text(report.render_markdown(data))
+    state = {"outputs": {"markdown": str(tmp_path / "report.md"),
+                         "plot": str(tmp_path / "missing.png")},
+             "summary": data, "name": "v.mp4"}
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    at = AppTest.from_file(str(script), default_timeout=60)
+    at.session_state["demo"] = state
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # The result beside the video; the details (checks, fault table) at full width below.
+    assert "### Result" in at.columns[0].markdown[0].value
+    page = "\n".join(m.value for m in at.markdown)
+    assert "## Checks and allowed ranges" not in at.columns[0].markdown[0].value
+    assert ("**Hips on the floor**: Hips no higher than a quarter of your trunk length above "
+            "the line from your shoulders to your feet (at most 25% of torso length; form)"
+            ) in page
+    assert "-15%" not in page
+    # One list of faults, the report's, with what each check needs in words.
+    assert not at.dataframe
+    assert "| What it needs |" in page
+    fault = next(line for line in page.splitlines() if "| Hips on the floor |" in line)
+    assert "| Hips no higher than a quarter of your trunk length" in fault
+    assert "of your trunk length above the line:" in fault  # the worst, in the same words

@@ -143,6 +143,15 @@ def test_frame_callback_annotates_a_real_frame_and_updates_the_panel(
     assert "Person in view: **yes**" in text
     # The cue is shown under the headline; a tip drops its "Good form." lead.
     assert snap.cue.removeprefix("Good form. ") in text
+    # What was measured in the words of the ranges; where a check is not met, what it
+    # asks for in plain words.
+    line = next(c for c in snap.checks if c.label == "Sitting back on the heels")
+    assert line.measured.startswith("bent ") and f"| {line.measured} |" in text
+    for c in snap.checks:
+        if c.is_tip or c.verdict.is_fault:
+            assert f"{'tip' if c.is_tip else 'needs'}: {c.aim} |" in text
+        else:
+            assert c.aim not in text
 
     fake_webrtc.playing = False  # STOP: the summary appears
     at.run()

@@ -101,3 +101,35 @@ def test_a_recording_never_in_position_says_what_kept_it_out() -> None:
     md = report.render_markdown(data)
     assert "## What kept you out of position" in md
     assert blockers[0]["label"] in md and blockers[0]["cue"] in md
+
+
+def test_every_range_reads_in_plain_words_with_the_numbers_beside() -> None:
+    """The report's checks, out-of-position and fault lines: words a patient reads first,
+    the degrees and percentages after them for the physiotherapist."""
+    import re
+
+    import numpy as np
+    from synthetic import KNEEL_HINGE
+    from test_analysis import Seq
+
+    from posecheck.reference import load_stretch
+
+    stretch = load_stretch("prone_on_elbows")
+    t = np.arange(0, 6, 1 / 15)
+    result = summarize.analyze_sequence(Seq(t, [KNEEL_HINGE.build()] * len(t)), stretch)
+    data = report.summary_dict(result.summary, report.ReportContext("k.mp4", "x", True))
+    md = report.render_markdown(data)
+    section = md.split("## Checks and allowed ranges")[1].split("## Details")[0]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == len(stretch.checks)
+    labels = [re.match(r"- \*\*(.+?)\*\*", line).group(1) for line in lines]
+    assert len(set(labels)) == len(labels)  # every check has its own label
+    assert ("- **Hips on the floor**: Hips no higher than two fifths of your trunk length "
+            "above the line from your elbows to your feet (at most 40% of torso length; form)"
+            ) in lines
+    for line in lines:
+        words = line.split("**: ", 1)[1].rsplit(" (", 1)[0]
+        assert "%" not in words and not re.search(r"-\d", words), line
+    blocker = data["out_of_position"][0]
+    assert f"Needs: {blocker['needs']} ({blocker['needs_detail']})" in md
+    assert f"typically {blocker['typical_words']}" in md

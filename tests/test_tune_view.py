@@ -110,6 +110,20 @@ def test_tune_view_shows_an_invalid_edit_as_an_error(env: Path) -> None:
     assert at.button(key="tune_save").disabled
 
 
+def test_each_range_shows_what_the_patient_reads(env: Path) -> None:
+    """Degrees for the physiotherapist, and beside each slider the words the patient gets."""
+    at = _open_with_demo(env, "pelvic_tilt")
+    captions = [c.value for c in at.caption]
+    assert ("The patient reads: Hips no higher than a quarter of your trunk length above "
+            "the line from your shoulders to your feet") in captions
+    assert "The patient reads: Hip opening at least 2° from its resting angle" in captions
+    profile_key = at.selectbox(key="tune_profile").value
+    key = f"tune_range_pelvic_tilt_{'' if profile_key == 'New profile…' else profile_key}_tilt"
+    at.slider(key=key).set_value(3.0).run()
+    assert "The patient reads: Hip opening at least 3° from its resting angle" in [
+        c.value for c in at.caption]
+
+
 def test_a_demonstration_of_another_stretch_offers_to_switch(env: Path) -> None:
     at = _open_with_demo(env, "back_over_pillow")
     warning = " ".join(w.value for w in at.warning)

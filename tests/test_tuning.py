@@ -64,6 +64,16 @@ def test_rep_return_point_must_stay_outside_the_range() -> None:
     assert p.min == 3.5
 
 
+def test_a_margin_wider_than_the_repetitions_is_named_as_the_reason() -> None:
+    """Tilts of 4° with the default 5° margin: the movement is there, the margin is too wide."""
+    tilt = load_stretch("pelvic_tilt", LIBRARY_DIR).check("tilt")
+    p = tuning.propose_range(np.full(50, 4.0), tilt, margin=5, return_at=0.8)
+    assert not p.ok and "a smaller margin gives a proposal" in p.reason
+    assert "too small" not in p.reason
+    p = tuning.propose_range(np.full(50, 0.5), tilt, margin=5, return_at=0.8)
+    assert "the repetitions shown are too small" in p.reason
+
+
 def test_negative_margin_is_refused() -> None:
     with pytest.raises(ValueError):
         tuning.propose_range(np.zeros(50), SIT_BACK, margin=-1)

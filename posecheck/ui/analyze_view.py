@@ -60,22 +60,6 @@ def not_recognized_message(name: str, exc: StretchNotRecognizedError) -> str:
             "Choose the stretch in the Stretch box above and press Analyze again.")
 
 
-def _fault_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for f in summary["faults"]:
-        unit = "°" if f["unit"] == "deg" else "% torso"
-        rows.append({
-            "from (s)": f["start_s"],
-            "to (s)": f["end_s"],
-            "check": f["label"],
-            "worst": f"{f['worst_value']:.0f}{unit}",
-            "past the limit by": f"{f['excess']:.0f}{unit}",
-            "what to do": f["cue"],
-            "counts": "yes" if f["required"] else "advice only",
-        })
-    return rows
-
-
 def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: int,
                   write_video: bool) -> dict[str, Any]:
     from posecheck.video_analysis import analyze_video
@@ -132,6 +116,19 @@ def _save_history(result: Any, profile: str | None, name: str) -> str:
     return "Saved in your history: see the Progress page."
 
 
+BESIDE_VIDEO_UNTIL = "## Where the form broke"
+
+
+def page_sections(markdown: str) -> tuple[str, str]:
+    """The report as two parts for the page, headings one level down (the page has its own
+    title): the result, beside the video, and the details, at full width (the fault table
+    is too wide for a column)."""
+    lines = [f"#{line}" if line.startswith("#") else line for line in markdown.splitlines()]
+    text = "\n".join(lines)
+    top, sep, rest = text.partition("#" + BESIDE_VIDEO_UNTIL)
+    return top, (sep + rest) if sep else ""
+
+
 def _show_results(state: dict[str, Any]) -> None:
     outputs = {k: Path(v) for k, v in state["outputs"].items()}
     summary = state["summary"]
@@ -141,21 +138,22 @@ def _show_results(state: dict[str, Any]) -> None:
     # width would push the summary a screen down.
     size = (summary.get("landmarks") or {}).get("frame_size") or (16, 9)
     portrait = size[1] > size[0]
+    top, details = page_sections(outputs["markdown"].read_text(encoding="utf-8"))
     report_col, video_col = st.columns([2, 1] if portrait else [1, 1])
     with report_col:
-        st.markdown(outputs["markdown"].read_text(encoding="utf-8"))
+        st.markdown(top)
     with video_col:
         if "video" in outputs and outputs["video"].is_file():
             st.video(str(outputs["video"]))
         else:
             st.caption("No annotated video was made.")
-    rows = _fault_rows(summary)
-    if rows:
-        st.subheader("Fault episodes")
-        st.dataframe(rows, use_container_width=True, hide_index=True)
+    if details:  # its fault table is the one list of faults (summary.json holds them too)
+        st.markdown(details)
     if outputs["plot"].is_file():
+        counted = ("blue = hold under way" if "holds" in summary
+                   else "blue lines = repetitions counted")
         st.image(str(outputs["plot"]), caption="Each check over time: green = allowed range, "
-                 "red = form fault, blue = hold timer running")
+                 f"red = form fault, {counted}")
     st.subheader("Downloads")
     stem = Path(state.get("name", "video")).stem
     cols = st.columns(len(outputs))
@@ -178,9 +176,13 @@ def render() -> None:
     )
     choices = [AUTO, *common.library()]
     names = {AUTO: "Recognise automatically", **{k: s.name for k, s in common.library().items()}}
-    stretch_id = st.selectbox("Stretch", choices, format_func=lambda k: names[k],
-                              key="analyze_stretch")
-    profile = common.profile_picker("analyze_profile")
+    # Side by side, so the result below the Analyze button is closer to the top.
+    stretch_col, profile_col = st.columns(2)
+    with stretch_col:
+        stretch_id = st.selectbox("Stretch", choices, format_func=lambda k: names[k],
+                                  key="analyze_stretch")
+    with profile_col:
+        profile = common.profile_picker("analyze_profile")
     dosage_index = 0
     if stretch_id != AUTO:
         try:

@@ -138,13 +138,14 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
     if snap.checks:
         rows = []
         for c in snap.checks:
+            # What the check asks for is said where it is not met: the panel stays narrow.
             if c.is_tip:  # advice only: the form still counts
-                mark, state = TIP_MARK, "tip"
+                mark, state = TIP_MARK, f"tip: {c.aim}"
             else:
                 mark = VERDICT_MARK[c.verdict]
                 state = "not seen" if c.verdict == Verdict.UNKNOWN else (
-                    "in range" if c.verdict == Verdict.OK else "needs a change")
-            rows.append(f"| {mark} | {c.label} | {c.value} | {state} |")
+                    "in range" if c.verdict == Verdict.OK else f"needs: {c.aim}")
+            rows.append(f"| {mark} | {c.label} | {c.measured or c.value} | {state} |")
         st.markdown("| | Check | Measured | |\n|---|---|---|---|\n" + "\n".join(rows))
     speed = []
     if snap.fps is not None:

@@ -24,6 +24,7 @@ import streamlit as st
 from posecheck import evaluation, profiles, set_landmarks, tuning
 from posecheck.errors import PosecheckError
 from posecheck.labelled_set import DEVSET_LABELS, LabelledSet, load_labelled_set
+from posecheck.range_words import plain_range
 from posecheck.reference import Check, Stretch
 from posecheck.ui import common
 
@@ -477,6 +478,9 @@ def render() -> None:
                 st.image(_png_data_url(fig), width="stretch")
             if show_worst:
                 _show_worst(sequences, names, base, base_runs, c, rng)
+            low, high = rng
+            if low is not None or high is not None:
+                st.caption("The patient reads: " + plain_range(c.with_range(low, high)))
 
 
     st.subheader("3. Compare on these recordings")
