@@ -42,9 +42,11 @@ def test_bad_uploads_get_one_line_each(tmp_path: Path) -> None:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(url + "analyze", timeout=60_000)
-            page.get_by_role("heading", name="Analyze a recording").wait_for()
             for path, needle in expected.items():
+                # A fresh page each time: its Analyze button is disabled until the
+                # upload's rerun has finished, so the click cannot land mid-rerun.
+                page.goto(url + "analyze", timeout=60_000)
+                page.get_by_role("heading", name="Analyze a recording").wait_for()
                 page.locator('input[type="file"]').set_input_files(str(path))
                 page.get_by_text(path.name).first.wait_for()
                 page.get_by_role("button", name="Analyze").click()
