@@ -224,6 +224,7 @@ class LiveSession:
         self._utterances: deque[Utterance] = deque(maxlen=UTTERANCES_KEPT)
         self._recorder = recorder  # what the history keeps; None when it keeps nothing
         self._history_finished = False
+        self._final_record: SessionRecord | None = None
 
     # ------------------------------------------------------------ worker thread
     def _estimate(self, frame_rgb: np.ndarray, t_s: float) -> Pose | None:
@@ -329,7 +330,14 @@ class LiveSession:
             if rec is None or self._history_finished:
                 return None
             self._history_finished = True  # nothing more is saved of this session
-            return rec.record(finished=True) if rec.worth_keeping else None
+            self._final_record = rec.record(finished=True) if rec.worth_keeping else None
+            return self._final_record
+
+    @property
+    def final_record(self) -> SessionRecord | None:
+        """The finished record, once :meth:`history_final` has kept one."""
+        with self._lock:
+            return self._final_record
 
     @property
     def history_finished(self) -> bool:
@@ -500,30 +508,52 @@ class LiveStream:
             old, self._session = self._session, None
         self._finish(old)
 
-    def finish_session(self) -> SessionRecord | None:
-        """Save the current session as finished (STOP pressed); returns what was saved."""
-        return self._finish(self.session)
+    def finish_session(self) -> tuple[SessionRecord, ...]:
+        """Save the current session as finished (STOP pressed).
+
+        Returns every finished record the history keeps of it: one for a
+        stretch, one per step reached for a routine; empty when nothing was
+        worth keeping. Calling it again saves nothing more.
+        """
+        session = self.session
+        self._finish(session)
+        return tuple(r for part, _ in self._kept(session)
+                     if (r := part.final_record) is not None)
 
     # ------------------------------------------------------------ history
-    def _finish(self, session: LiveSession | None) -> SessionRecord | None:
-        # Routine sessions are not kept in the history yet: only single-stretch ones.
-        if not isinstance(session, LiveSession) or self._saver is None:
-            return None
-        with self._save_lock:
-            record = session.history_final()
-            if record is not None:
-                self._save(record)
-        return record
+    @staticmethod
+    def _kept(session: LiveSession | RoutineSession | None) -> list[tuple[LiveSession, bool]]:
+        """The live sessions the history keeps of ``session``, with whether each still runs.
 
-    def _checkpoint(self, session: LiveSession) -> None:
-        if self._saver is None or not isinstance(session, LiveSession):
+        A single stretch is one; a routine keeps one per step it reached.
+        """
+        if session is None:
+            return []
+        if isinstance(session, LiveSession):
+            return [(session, True)]
+        return session.step_sessions()
+
+    def _finish(self, session: LiveSession | RoutineSession | None) -> None:
+        """Save every part of ``session`` not yet saved as finished."""
+        if self._saver is None:
+            return
+        with self._save_lock:
+            for part, _ in self._kept(session):
+                record = part.history_final()
+                if record is not None:
+                    self._save(record)
+
+    def _checkpoint(self, session: LiveSession | RoutineSession) -> None:
+        """Save what is due: the running part every few seconds, a part that ended once."""
+        if self._saver is None:
             return
         with self._save_lock:  # never after the finished record of the same session
-            if session.history_finished:
-                return
-            record = session.history_checkpoint()
-            if record is not None:
-                self._save(record)
+            for part, running in self._kept(session):
+                if part.history_finished:
+                    continue
+                record = part.history_checkpoint() if running else part.history_final()
+                if record is not None:
+                    self._save(record)
 
     def _save(self, record: SessionRecord) -> None:
         assert self._saver is not None
@@ -548,6 +578,20 @@ class LiveStream:
         with self._lock:
             return self._session
 
+    def _recorder_factory(self, settings: LiveSettings
+                          ) -> Callable[[Stretch, int], LiveRecorder] | None:
+        """What makes a history recorder for each stretch of these settings (None: no history)."""
+        if self._saver is None:
+            return None
+        routine = settings.routine.id if settings.routine is not None else None
+
+        def make(stretch: Stretch, dosage_index: int) -> LiveRecorder:
+            return LiveRecorder(stretch, dosage_index, session_id=new_session_id(),
+                                started_at=self._wall_clock(), profile=settings.profile,
+                                routine=routine)
+
+        return make
+
     def _current(self) -> LiveSession | RoutineSession:
         with self._lock:
             session, settings = self._session, self._settings
@@ -561,13 +605,12 @@ class LiveStream:
             from posecheck.live_routine import RoutineSession
 
             fresh = RoutineSession(settings.routine, settings.routine_stretches or {}, est,
-                                   settings.mirror, max_side_px=settings.max_side_px)
+                                   settings.mirror, max_side_px=settings.max_side_px,
+                                   recorder_factory=self._recorder_factory(settings))
         else:
-            recorder = None
-            if self._saver is not None:
-                recorder = LiveRecorder(
-                    settings.stretch, settings.dosage_index, session_id=new_session_id(),
-                    started_at=self._wall_clock(), profile=settings.profile, routine=None)
+            factory = self._recorder_factory(settings)
+            recorder = (factory(settings.stretch, settings.dosage_index)
+                        if factory is not None else None)
             fresh = LiveSession(settings.stretch, est, settings.dosage_index, settings.mirror,
                                 max_side_px=settings.max_side_px, recorder=recorder)
         with self._lock:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import cv2
@@ -28,6 +28,7 @@ from posecheck.recognize import recognize
 from posecheck.reference import Stretch
 from posecheck.routine_runner import RoutinePhase, RoutineRunner, RoutineState, Switch
 from posecheck.routines import Routine
+from posecheck.session_record import LiveRecorder
 from posecheck.speech import SpeechPolicy, Utterance, say_rest, say_step
 
 # Recognition, to confirm the person switched position: every this often, on
@@ -114,7 +115,12 @@ def _rest_frame(frame_rgb: np.ndarray, mirror: bool, lines: list[str]) -> np.nda
 
 
 class RoutineSession:
-    """The per-frame logic of Routine mode, shared between two threads."""
+    """The per-frame logic of Routine mode, shared between two threads.
+
+    ``recorder_factory(stretch, dosage_index)`` gives each step's session the
+    recorder that keeps it in the history (one record per step); without it,
+    nothing is recorded.
+    """
 
     def __init__(
         self,
@@ -125,6 +131,7 @@ class RoutineSession:
         *,
         max_side_px: int | None = None,
         speech: SpeechPolicy | None = None,
+        recorder_factory: Callable[[Stretch, int], LiveRecorder] | None = None,
     ) -> None:
         self.routine = routine
         self.stretches = stretches
@@ -133,6 +140,7 @@ class RoutineSession:
         self.max_side_px = max_side_px
         self.speech = speech if speech is not None else SpeechPolicy()
         self._runner = RoutineRunner(routine)
+        self._recorder_factory = recorder_factory
         self._lock = threading.Lock()
         self._skip = False
         self._sessions: dict[int, LiveSession] = {}
@@ -157,8 +165,11 @@ class RoutineSession:
         last = index == len(self.routine.steps) - 1
         # The rest announcement says "Stretch done"; after the last step, the routine is.
         self.speech.done_text = "" if not last else "Routine done. Well done!"
+        recorder = (self._recorder_factory(stretch, dosage_index)
+                    if self._recorder_factory is not None else None)
         session = LiveSession(stretch, self.estimator, dosage_index, self.mirror,
-                              max_side_px=self.max_side_px, speech=self.speech)
+                              max_side_px=self.max_side_px, speech=self.speech,
+                              recorder=recorder)
         with self._lock:
             self._sessions[index] = session
             self._step = session
@@ -264,6 +275,18 @@ class RoutineSession:
     def record_error(self, message: str) -> None:
         with self._lock:
             self._error = message
+
+    def step_sessions(self) -> list[tuple[LiveSession, bool]]:
+        """Each step's live session so far, in order, with whether it is the one running.
+
+        A step stops running when the routine moves on (done or skipped), so the
+        history can keep it as finished while the routine goes on.
+        """
+        with self._lock:
+            sessions = [self._sessions[i] for i in sorted(self._sessions)]
+            step = self._step
+            running = self._runner.phase == RoutinePhase.STRETCH
+        return [(s, running and s is step) for s in sessions]
 
     # ------------------------------------------------------------ page thread
     def skip(self) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from posecheck.pose import Pose
 from posecheck.recognize import MIN_SHARE, recognize
 from posecheck.reference import Stretch
 from posecheck.routines import Routine
+from posecheck.summary import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ class RoutineAnalysis:
     step_dirs: Mapping[int, Path]  # the output folder of each step found
     summaries: Mapping[int, dict[str, Any]]  # each step's summary.json content
     from_cache: bool
+    analyses: Mapping[int, Analysis] = field(default_factory=dict)  # each step found
 
 
 def _clock(t_s: float) -> str:
@@ -227,6 +229,7 @@ def analyze_routine_video(
     out_dir.mkdir(parents=True, exist_ok=True)
     step_dirs: dict[int, Path] = {}
     summaries: dict[int, dict[str, Any]] = {}
+    analyses: dict[int, Analysis] = {}
     for seg in segments:
         if not seg.found:
             continue
@@ -252,8 +255,9 @@ def analyze_routine_video(
         paths["markdown"].write_text(report.render_markdown(summary), encoding="utf-8")
         step_dirs[seg.step_index] = folder
         summaries[seg.step_index] = summary
+        analyses[seg.step_index] = analysis
     result = RoutineAnalysis(video_path, out_dir, routine, tuple(segments), step_dirs,
-                             summaries, sequence.from_cache)
+                             summaries, sequence.from_cache, analyses)
     data = {
         "routine": {"id": routine.id, "name": routine.name, "profile": routine.profile},
         "video": str(video_path),

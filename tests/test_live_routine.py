@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 from synthetic import CORRECT
 
@@ -11,6 +13,7 @@ from posecheck.pose import Pose
 from posecheck.reference import Dosage, load_library
 from posecheck.routine_runner import RoutinePhase, Switch
 from posecheck.routines import Routine, RoutineStep
+from posecheck.session_record import SessionRecord
 
 LIBRARY = load_library()
 FPS = 10
@@ -126,3 +129,37 @@ def test_the_stream_builds_a_routine_session_from_the_settings() -> None:
     stream.handle(frame, 0.0, 0.0)
     assert isinstance(stream.session, RoutineSession)
     assert stream.session.snapshot().frames == 1
+
+
+def test_each_step_of_a_live_routine_goes_into_the_history() -> None:
+    """One record per step reached, under the routine's id, finished when the step ends."""
+    saved: list[SessionRecord] = []
+    stream = LiveStream(lambda model: FakeEstimator(), saver=saved.append,
+                        wall_clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    stream.configure(LiveSettings(LIBRARY[CHILD], routine=_routine(), profile="jane",
+                                  routine_stretches=LIBRARY))
+    est = stream.estimator("full")
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    t = 0.0
+
+    def feed(pose: Pose | None, seconds: float) -> None:
+        nonlocal t
+        est.pose = pose
+        for _ in range(round(seconds * FPS)):
+            stream.handle(frame, t, 0.0)
+            t += 1 / FPS
+
+    feed(CORRECT[CHILD], 3.5)  # the hold of 2 s is done; the rest of 1 s starts
+    child = [r for r in saved if r.stretch_id == CHILD]
+    assert child and child[-1].finished and child[-1].complete  # kept as soon as it ended
+    feed(CORRECT[BRIDGE], 4.0)  # the bridge is done too, and the third step begins
+    feed(None, 1.0)
+    finished = stream.finish_session()  # STOP during the third step, nobody in view
+    assert [r.stretch_id for r in finished] == [CHILD, BRIDGE]
+    assert all(r.finished and r.complete for r in finished)
+    assert {r.routine for r in saved} == {"test"} and {r.profile for r in saved} == {"jane"}
+    assert len({r.session_id for r in finished}) == 2
+    assert saved[-1] is finished[-1]  # nothing saved after a step's finished record
+    for r in finished:
+        assert sum(x.session_id == r.session_id and x.finished for x in saved) == 1
+    assert stream.finish_session() == finished  # STOP again saves nothing more

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from _footage import footage
 
 from posecheck.cli import main
+from posecheck.history_store import HistoryStore
 from posecheck.reference import Dosage
 from posecheck.routine_split import WindowScore, assign_windows, split_routine
 from posecheck.routines import Routine, RoutineStep
@@ -74,7 +76,7 @@ def test_a_recording_of_two_stretches_is_split_where_they_change(tmp_path: Path)
                        '[[steps]]\nstretch = "bridge"\n')
     out = tmp_path / "out"
     assert main(["analyze", str(video), "--routine", str(routine), "--out", str(out),
-                 "--no-video", "--no-progress"]) == 0
+                 "--no-video", "--no-progress", "--recorded", "2026-11-20T18:00"]) == 0
     data = json.loads((out / "whole_routine" / "routine.json").read_text())
     child, tilt, bridge = data["steps"]
     assert child["found"] and tilt["found"]
@@ -91,6 +93,17 @@ def test_a_recording_of_two_stretches_is_split_where_they_change(tmp_path: Path)
     assert first_part["time"]["correct_share_of_position"] > 0.5
     overview = (out / "whole_routine" / "routine.md").read_text()
     assert "| 3 | Bridge | no |" in overview
+    # The history keeps each stretch found, under the routine, at its time in the recording.
+    with HistoryStore() as store:
+        kept = sorted(store.sessions(), key=lambda r: r.started_at)
+    assert [(r.stretch_id, r.routine, r.source) for r in kept] == [
+        ("kneeling_lumbar_flexion", "two", "file"), ("pelvic_tilt", "two", "file")]
+    recorded = datetime(2026, 11, 20, 18, 0).astimezone()
+    assert (kept[0].started_at - recorded).total_seconds() == pytest.approx(
+        child["start_s"], abs=0.01)
+    offset = (kept[1].started_at - kept[0].started_at).total_seconds()
+    assert offset == pytest.approx(tilt["start_s"] - child["start_s"], abs=0.01)
+    assert kept[1].duration_s == pytest.approx(tilt["end_s"] - tilt["start_s"], abs=0.5)
 
 
 def test_routine_and_stretch_are_one_or_the_other(tmp_path: Path, capsys) -> None:

@@ -127,9 +127,9 @@ def test_live_checkpoints_come_every_few_seconds_and_only_once_someone_is_seen()
     assert saved[-1].duration_s > saved[0].duration_s + 9.0
     assert saved[0].started_at == START and saved[0].profile == "jane"
 
-    final = stream.finish_session()
-    assert final is not None and final.finished and saved[-1] is final
-    assert stream.finish_session() is None  # once
+    (final,) = stream.finish_session()
+    assert final.finished and saved[-1] is final
+    assert stream.finish_session() == (final,) and len(saved) == 4  # saved once
     for _ in range(80):  # frames after STOP are not saved over the finished record
         stream.handle(frame, t, 0.0)
         t += 1 / FPS
@@ -149,7 +149,7 @@ def test_a_session_with_nobody_in_view_is_not_kept() -> None:
     frame = np.zeros((720, 1280, 3), np.uint8)
     for i in range(100):
         stream.handle(frame, i / FPS, 0.0)
-    assert stream.finish_session() is None and saved == []
+    assert stream.finish_session() == () and saved == []
 
 
 def test_a_failing_save_never_stops_the_video() -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from posecheck.errors import PosecheckError
 
 if TYPE_CHECKING:
+    from posecheck.routine_split import RoutineAnalysis
     from posecheck.session_record import SessionRecord
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class JobResult:
     video: str
     ok: bool
     message: str
-    record: SessionRecord | None = None  # for the history, saved by the parent process
+    records: tuple[SessionRecord, ...] = ()  # for the history, saved by the parent process
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -238,7 +239,7 @@ def run_job(job: Job) -> JobResult:
     gaps = gaps_line(s.get("gaps", []))
     if gaps:
         message += f"\n  {gaps}"
-    record = None
+    records: tuple[SessionRecord, ...] = ()
     if job.keep_history:
         from posecheck.recording_time import recording_time
         from posecheck.session_record import new_session_id, record_from_analysis
@@ -247,10 +248,10 @@ def run_job(job: Job) -> JobResult:
                                  job.recorded_at)
         if job.start_s:  # the analysed part begins later in the recording
             started += timedelta(seconds=job.start_s)
-        record = record_from_analysis(
+        records = (record_from_analysis(
             result.analysis, session_id=new_session_id(), started_at=started,
-            profile=job.profile, source_name=Path(job.video).name)
-    return JobResult(job.video, True, message, record)
+            profile=job.profile, source_name=Path(job.video).name),)
+    return JobResult(job.video, True, message, records)
 
 
 def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
@@ -266,6 +267,9 @@ def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
         raise AnalyzeUsageError("--dosage cannot be used with --routine (the routine sets "
                                 "each stretch's dosage)")
     routine = load_routine(args.routine, args.profile)
+    keep = _history_on(args)
+    recorded = _recorded_at(args)
+    now = datetime.now().astimezone()
     failed = 0
     for video in videos:
         out = Path(args.out) / video.stem
@@ -283,8 +287,10 @@ def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
             _report(JobResult(str(video), False, f"{type(exc).__name__}: {exc}"))
             continue
         found = sum(seg.found for seg in result.segments)
+        records = _routine_records(result, video, now, recorded, args.profile) if keep else ()
         _report(JobResult(str(video), True, f"routine {routine.id}: {found} of "
-                          f"{len(result.segments)} stretches found -> {out}/routine.md"))
+                          f"{len(result.segments)} stretches found -> {out}/routine.md",
+                          records=records))
         for seg in result.segments:
             if not seg.found:
                 print(f"  {seg.step_index + 1}. {seg.stretch_id}: not found in the recording")
@@ -294,6 +300,30 @@ def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
             print(f"  {seg.step_index + 1}. {seg.stretch_id}: {seg.start_s:.1f}-"
                   f"{seg.end_s:.1f} s; {done}")
     return 1 if failed else 0
+
+
+def _routine_records(result: RoutineAnalysis, video: Path, now: datetime,
+                     recorded: datetime | None, profile: str | None
+                     ) -> tuple[SessionRecord, ...]:
+    """One history record per stretch found, under the routine, timed from the recording."""
+    from posecheck.recording_time import recording_time
+    from posecheck.session_record import new_session_id, record_from_analysis
+
+    started = recording_time(video, now, recorded)
+    return tuple(
+        record_from_analysis(
+            result.analyses[seg.step_index], session_id=new_session_id(),
+            started_at=started + timedelta(seconds=seg.start_s or 0.0), profile=profile,
+            source_name=video.name, routine=result.routine.id)
+        for seg in result.segments if seg.found and seg.step_index in result.analyses)
+
+
+def _recorded_at(args: argparse.Namespace) -> datetime | None:
+    if args.recorded is None:
+        return None
+    from posecheck.recording_time import parse_recording_time
+
+    return parse_recording_time(args.recorded)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -306,11 +336,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     show = not args.no_progress and sys.stderr.isatty()
     keep = _history_on(args)
-    recorded = None
-    if args.recorded is not None:
-        from posecheck.recording_time import parse_recording_time
-
-        recorded = parse_recording_time(args.recorded)
+    recorded = _recorded_at(args)
     jobs = [
         Job(
             index=i,
@@ -367,12 +393,13 @@ def _history_on(args: argparse.Namespace) -> bool:
 
 def _save_history(result: JobResult) -> None:
     """Keep the analysis in the history; a failure there is told, the outputs stay."""
-    if result.record is None:
+    if not result.records:
         return
     from posecheck.history_store import HistoryError, save_if_enabled
 
     try:
-        save_if_enabled(result.record)
+        for record in result.records:
+            save_if_enabled(record)
     except HistoryError as exc:
         print(f"posecheck: warning: {result.video} was analysed but not saved in the "
               f"history: {exc}", file=sys.stderr, flush=True)

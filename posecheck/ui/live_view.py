@@ -217,16 +217,18 @@ def _render_summary(summary: SessionSummary | RoutineSummary) -> None:
     st.caption("Press START to go again.")
 
 
-def _history_line(stream: LiveStream, saved: SessionRecord | None) -> str:
-    """What happened to the session in the history, in words."""
+def _history_line(stream: LiveStream, saved: tuple[SessionRecord, ...]) -> str:
+    """What happened to the session (each stretch of a routine) in the history, in words."""
     from posecheck.history_store import history_enabled
 
     if stream.history_error:
         return f"This session could not be saved in your history: {stream.history_error}"
     if not history_enabled():
         return "History is turned off: this session was not saved."
-    if saved is None:
+    if not saved:
         return "Too short to keep in your history (nobody was seen for long)."
+    if len(saved) > 1:
+        return f"Saved in your history, {len(saved)} stretches: see the Progress page."
     return "Saved in your history: see the Progress page."
 
 
