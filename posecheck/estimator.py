@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +39,53 @@ _BOX_MIN_VISIBILITY = 0.5
 _MIN_FOLLOW_IOU = 0.1
 # After this long without anyone in frame, stop following and pick afresh.
 _FOLLOW_TIMEOUT_MS = 2000
+
+
+# mediapipe 1.x runs each landmarker's native calls on a worker thread of its
+# own and closes the landmarker from ``__del__``. When the cyclic garbage
+# collector finds a landmarker nobody closed, that worker has already been told
+# to exit, and the close waits for it forever: a hang in whatever thread the
+# collector happened to run on (the page's event loop, a test). So every
+# landmarker stays reachable here until it is closed, and the landmarkers of an
+# estimator dropped without close() are closed by a finalizer, on a thread of
+# their own so the collector never waits on native code.
+_OPEN_LANDMARKERS: set[Any] = set()
+_OPEN_LOCK = threading.Lock()
+
+
+def _hold(landmarker: Any) -> Any:
+    with _OPEN_LOCK:
+        _OPEN_LANDMARKERS.add(landmarker)
+    return landmarker
+
+
+def _close_held(landmarkers: list[Any]) -> None:
+    """Close and let go of ``landmarkers`` (emptied); safe to call twice."""
+    while landmarkers:
+        landmarker = landmarkers.pop()
+        try:
+            landmarker.close()
+        except Exception:  # a failing close must not keep the others open
+            logger.exception("could not close a pose landmarker")
+        with _OPEN_LOCK:
+            _OPEN_LANDMARKERS.discard(landmarker)
+
+
+def _close_dropped(landmarkers: list[Any]) -> None:
+    """Finalizer of an estimator nobody closed: close its landmarkers off this thread."""
+    if not landmarkers:
+        return
+    try:
+        threading.Thread(target=_close_held, args=(landmarkers,),
+                         name="posecheck-close-landmarker", daemon=True).start()
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        _close_held(landmarkers)
+
+
+def open_landmarkers() -> int:
+    """How many landmarkers are open (created and not yet closed), in this process."""
+    with _OPEN_LOCK:
+        return len(_OPEN_LANDMARKERS)
 
 
 @runtime_checkable
@@ -192,6 +241,11 @@ class PoseEstimator:
         self.mode = mode
         self.settings = settings or EstimatorSettings()
         num_poses = self.settings.num_poses if mode == "video" else max(2, self.settings.num_poses)
+        # Every landmarker this estimator made, until closed (see _OPEN_LANDMARKERS).
+        self._held: list[Any] = []
+        self._finalizer = weakref.finalize(self, _close_dropped, self._held)
+        # At exit mediapipe's workers are already gone; the process frees the rest.
+        self._finalizer.atexit = False
         with native_stderr.quiet(logger):
             self._landmarker: vision.PoseLandmarker | None = self._create(mode, num_poses)
         # The people counter of a one-person video stream, created on first use.
@@ -222,7 +276,9 @@ class PoseEstimator:
             min_tracking_confidence=self.settings.min_tracking_confidence,
             output_segmentation_masks=False,
         )
-        return vision.PoseLandmarker.create_from_options(options)
+        landmarker = _hold(vision.PoseLandmarker.create_from_options(options))
+        self._held.append(landmarker)
+        return landmarker
 
     @property
     def model_id(self) -> str:
@@ -240,11 +296,10 @@ class PoseEstimator:
         self.close()
 
     def close(self) -> None:
-        """Release the landmarker; safe to call twice."""
-        for landmarker in (self._landmarker, self._people_counter):
-            if landmarker is not None:
-                landmarker.close()
+        """Release the landmarkers; safe to call twice."""
         self._landmarker = self._people_counter = None
+        _close_held(self._held)
+        self._finalizer.detach()
 
     def _next_timestamp_ms(self, timestamp_ms: int) -> int:
         timestamp_ms = int(timestamp_ms)

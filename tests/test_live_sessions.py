@@ -14,20 +14,19 @@ Threads are counted from /proc for the Streamlit process.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from _footage import _isolated_cache, footage  # noqa: F401
 from _page import (
-    CHROMIUM,
     choose_stretch,
     launch_chromium,
     make_clip,
+    mediapipe_threads,
+    skip_without_browser,
     streamlit_server,
     thread_count,
-    thread_names,
     webrtc_frame,
 )
 
@@ -45,11 +44,7 @@ FPS_RE = re.compile(r"(\d+) frames/s checked")
 
 @pytest.fixture
 def needs_browser() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg not installed; apt-get install ffmpeg")
-    pytest.importorskip("playwright.sync_api")
+    skip_without_browser()
 
 
 def _panel(page):
@@ -211,7 +206,7 @@ def test_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -> Non
             clips[rel] = make_clip(footage(rel), tmp_path / f"{Path(rel).stem}.y4m",
                                    start_s=2, length_s=6)
     with streamlit_server(tmp_path / "streamlit.log") as (url, proc), sync_playwright() as pw:
-        base_mediapipe = sum(n.startswith("mediapipe") for n in thread_names(proc.pid))
+        base_mediapipe = mediapipe_threads(proc.pid)
         browsers, pages = [], {}
         try:
             for sid, rel in SESSIONS:  # one browser each: each its own camera
@@ -236,7 +231,7 @@ def test_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -> Non
                 assert not ended, f"{ended} stopped streaming by itself once {sid} started"
             time.sleep(5)
             # Each session has its own landmarker: MediaPipe threads for each.
-            per_session = sum(n.startswith("mediapipe") for n in thread_names(proc.pid))
+            per_session = mediapipe_threads(proc.pid)
             fps: dict[str, list[float]] = {sid: [] for sid in pages}
             seen: dict[str, set[str]] = {sid: set() for sid in pages}
             for _ in range(10):
