@@ -7,6 +7,7 @@ asserts; callers decide what a failure means.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -103,6 +104,21 @@ def streamlit_server(log: Path, env: dict[str, str] | None = None
             proc.wait(15)
 
 
+def skip_without_browser(*, camera: bool = True):  # type: ignore[no-untyped-def]
+    """Skip the calling test, with the reason, when Chromium, ffmpeg or Playwright is missing.
+
+    Returns Playwright's sync API. ``camera=False`` for a page test with no
+    fake camera (no clip to make, so no ffmpeg).
+    """
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
+    if camera and shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg not installed; apt-get install ffmpeg")
+    return pytest.importorskip("playwright.sync_api")
+
+
 def launch_chromium(pw, clip: Path):
     """Headless Chromium whose fake camera plays ``clip``."""
     return pw.chromium.launch(
@@ -149,6 +165,11 @@ def thread_names(pid: int) -> list[str]:
         except OSError:
             continue
     return sorted(names)
+
+
+def mediapipe_threads(pid: int) -> int:
+    """How many of a process's threads are MediaPipe's own (each landmarker starts some)."""
+    return sum(n.startswith(("drishti", "mediapipe")) for n in thread_names(pid))
 
 
 def rss_mb(pid: int) -> float:

@@ -11,13 +11,13 @@ what the page asked the browser to say (headless Chromium may have no voices).
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from _footage import _isolated_cache, footage  # noqa: F401
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CLIP, _make_clip, _save_screenshot, server
+from _page import launch_chromium, make_clip, skip_without_browser
+from test_browser import CLIP, _save_screenshot, server
 
 from posecheck import profiles
 
@@ -96,20 +96,12 @@ def _wait_spoken(page, start: str, timeout_s: float) -> list[str]:
 
 def test_a_routine_runs_end_to_end_and_its_cues_are_spoken(routine_server,
                                                            tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg not installed; apt-get install ffmpeg")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    clip = _make_clip(footage(CLIP), tmp_path / "camera.y4m")
+    sync_api = skip_without_browser()
+    clip = make_clip(footage(CLIP), tmp_path / "camera.y4m")
     url, log = routine_server
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
-            timeout=60_000,
-        )
+        browser = launch_chromium(pw, clip)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1100})
             context.add_init_script(SPY)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from _footage import _isolated_cache, footage  # noqa: F401
-from _page import CHROMIUM, streamlit_server
+from _page import CHROMIUM, skip_without_browser, streamlit_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -21,9 +21,7 @@ PHOTO = "kneeling_lumbar_flexion/fedb_Childs_Pose_1.jpg"
 
 
 def test_bad_uploads_get_one_line_each(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = skip_without_browser(camera=False)
     empty = tmp_path / "empty.mp4"
     empty.touch()
     notes = tmp_path / "notes.mp4"

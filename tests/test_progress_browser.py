@@ -9,20 +9,16 @@ download. Set ``POSECHECK_SCREENSHOT_DIR`` to keep the screenshots.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from _footage import _isolated_cache, footage  # noqa: F401
+from _page import choose_stretch, launch_chromium, make_clip, skip_without_browser
 from test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CLIP,
     DETECT_S,
     STRETCH_NAME,
-    _choose_stretch,
-    _make_clip,
     _save_screenshot,
     server,  # noqa: F401  (the page, started with this test's history folder)
 )
@@ -59,27 +55,19 @@ def _wait_for_saved(predicate, timeout_s: float) -> list:
 
 def test_a_live_session_is_saved_and_shown_on_the_progress_page(
         server, tmp_path: Path) -> None:  # noqa: F811
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"headless Chromium not installed ({CHROMIUM}); apt-get install chromium")
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg not installed; apt-get install ffmpeg")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    clip = _make_clip(footage(CLIP), tmp_path / "camera.y4m")
+    sync_api = skip_without_browser()
+    clip = make_clip(footage(CLIP), tmp_path / "camera.y4m")
     url, log = server
 
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"],
-            timeout=60_000,
-        )
+        browser = launch_chromium(pw, clip)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000},
                                     accept_downloads=True)
             page.set_default_timeout(60_000)
             page.goto(url, timeout=60_000)
             page.get_by_role("heading", name="Live check").wait_for()
-            _choose_stretch(page, STRETCH_NAME)
+            choose_stretch(page, STRETCH_NAME)
             video = page.frame_locator('iframe[title*="webrtc"]').first
             video.get_by_role("button", name="START").click()
             page.get_by_text("Person in view: yes").wait_for(timeout=DETECT_S * 1000)
