@@ -64,7 +64,8 @@ def _close_held(landmarkers: list[Any]) -> None:
     while landmarkers:
         landmarker = landmarkers.pop()
         try:
-            landmarker.close()
+            with native_stderr.quiet(logger):
+                landmarker.close()
         except Exception:  # a failing close must not keep the others open
             logger.exception("could not close a pose landmarker")
         with _OPEN_LOCK:

@@ -12,7 +12,7 @@ from _footage import footage
 pytestmark = pytest.mark.footage
 
 NATIVE_NOISE = ("GPU suport", "Feedback manager", "NORM_RECT without IMAGE_DIMENSIONS",
-                "absl::InitializeLog")
+                "absl::InitializeLog", "DestroyAccelerator")
 
 
 def run_check(*extra: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_check_prints_no_native_log_lines() -> None:
     done = run_check()
     assert done.returncode == 0, done.stderr
     assert "status: good" in done.stdout
-    assert not [n for n in NATIVE_NOISE if n in done.stderr], done.stderr
+    assert done.stderr == "", done.stderr  # nothing at all, as the landmarker starts or closes
 
 
 def test_verbose_lets_them_through() -> None:
