@@ -22,8 +22,23 @@ import numpy as np
 
 from posecheck.pose import Pose
 
+# What ``posecheck analyze`` and the Analyze page use unless told otherwise. On
+# the shared phone videos and a 720p clip (30 fps), the real model at 15 per
+# second gave the same holds, repetitions, fault episodes and time in correct
+# form as at every frame, in about 60% of the time
+# (benchmarks/bench_analyze.py); replayed on the development set's clips it
+# changed none of them either (benchmarks/bench_analysis_rate.py).
+DEFAULT_ANALYSIS_FPS = 15.0
+
 # Frames (item, timestamp, pose) released in order.
 Released = list[tuple[Any, float, Pose | None]]
+
+
+def rate_words(rate_hz: float | None) -> str:
+    """How often the model ran, for a report."""
+    if not rate_hz:
+        return "every frame"
+    return f"at most {rate_hz:g} frames per second, the frames between interpolated"
 
 
 def interpolate_pose(a: Pose | None, b: Pose | None, weight: float) -> Pose | None:

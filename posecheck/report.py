@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from posecheck.analysis_rate import rate_words
 from posecheck.range_words import plain_range, range_detail, value_words
 from posecheck.summary import Summary
 
@@ -38,6 +39,8 @@ class ReportContext:
     recognition_scores: Mapping[str, float] | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     frame_size: tuple[int, int] | None = None
+    # The model ran at most this many times per second of video; None: every frame.
+    analysis_fps: float | None = None
     # Stretches of the video with no picture: DecodeGap.to_dict() each.
     gaps: tuple[Mapping[str, Any], ...] = ()
 
@@ -168,6 +171,7 @@ def summary_dict(summary: Summary, ctx: ReportContext) -> dict[str, Any]:
             "model_id": ctx.model_id,
             "from_cache": ctx.from_cache,
             "frame_size": list(ctx.frame_size) if ctx.frame_size else None,
+            "analysis_fps": ctx.analysis_fps,
         },
         "outputs": dict(ctx.outputs),
         "gaps": [dict(g) for g in ctx.gaps],
@@ -368,7 +372,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "",
         "## Details",
         "",
-        f"- Pose model: `{lm['model_id']}`",
+        f"- Pose model: `{lm['model_id']}`, run on "
+        f"{rate_words(lm.get('analysis_fps'))}",
         "- Landmarks: " + ("landmarks from cache" if lm["from_cache"] else "estimated now"),
     ]
     return "\n".join(lines) + "\n"

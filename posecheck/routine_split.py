@@ -194,10 +194,16 @@ def analyze_routine_video(
     write_video: bool = True,
     overwrite: bool = False,
     progress: Any = None,
+    analysis_fps: float | None = None,
 ) -> RoutineAnalysis:
-    """Split a recording of ``routine`` and analyse each stretch found in its own folder."""
+    """Split a recording of ``routine`` and analyse each stretch found in its own folder.
+
+    ``analysis_fps`` runs the model on at most that many frames per second, as
+    :func:`posecheck.video_analysis.analyze_video` does.
+    """
     from posecheck import plots, report
     from posecheck.errors import AnalysisError
+    from posecheck.estimator import EstimatorSettings
     from posecheck.frames_csv import write_csv
     from posecheck.landmark_cache import load_or_estimate
     from posecheck.profiles import resolve_stretch
@@ -217,6 +223,7 @@ def analyze_routine_video(
             progress("landmarks", done, total)
 
     sequence = load_or_estimate(video_path, model, cache_dir=cache_dir,
+                                settings=EstimatorSettings(analysis_fps=analysis_fps),
                                 progress=landmark_progress)
     if len(sequence) == 0:
         raise AnalysisError(f"no frames to analyse in {video_path}")
@@ -249,7 +256,8 @@ def analyze_routine_video(
         context = report.ReportContext(
             video=video_path, model_id=sequence.model_id, from_cache=sequence.from_cache,
             multi_person_frames=None, profile=profile,
-            outputs={k: p.name for k, p in paths.items()}, frame_size=sequence.frame_size)
+            outputs={k: p.name for k, p in paths.items()}, frame_size=sequence.frame_size,
+            analysis_fps=analysis_fps)
         summary = report.summary_dict(analysis.summary, context)
         report.write_json(summary, paths["json"])
         paths["markdown"].write_text(report.render_markdown(summary), encoding="utf-8")

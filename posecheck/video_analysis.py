@@ -425,6 +425,7 @@ def analyze_video(
         auto=recognized is not None,
         outputs={k: p.name for k, p in paths.items()},
         frame_size=sequence.frame_size,
+        analysis_fps=analysis_fps,
         gaps=tuple(g.to_dict() for g in landmark_cache.decode_gaps(sequence)),
     )
     summary_dict = report.summary_dict(analysis.summary, context)

@@ -27,7 +27,9 @@ import numpy as np
 import pytest
 from _footage import footage
 
+from posecheck.analysis_rate import DEFAULT_ANALYSIS_FPS
 from posecheck.cli import main
+from posecheck.estimator import EstimatorSettings
 
 pytestmark = pytest.mark.footage
 
@@ -268,12 +270,56 @@ def test_the_single_pass_matches_landmarks_first_then_the_engine(
     for key in ("holds", "faults", "time", "reps"):
         assert summary.get(key) == run["summary"].get(key), key
     # The two-step path with its own cache estimates the landmarks afresh.
-    separate = load_or_estimate(run["video"], "full", cache_dir=tmp_path / "cache")
-    cached = load_or_estimate(run["video"], "full")
+    rate = EstimatorSettings(analysis_fps=DEFAULT_ANALYSIS_FPS)  # the command's default
+    separate = load_or_estimate(run["video"], "full", cache_dir=tmp_path / "cache",
+                                settings=rate)
+    cached = load_or_estimate(run["video"], "full", settings=rate)
     assert separate.from_cache is False and cached.from_cache is True
     np.testing.assert_array_equal(separate.timestamps_s, cached.timestamps_s)
     # The cache stores pixels as float32: equal to well under a thousandth of a pixel.
     np.testing.assert_allclose(separate.xy_px(), cached.xy_px(), atol=1e-3, rtol=0)
+
+
+def test_every_frame_agrees_with_the_default_rate_on_the_pelvic_tilt(
+    runs: dict, tmp_path: Path
+) -> None:
+    """The default runs the model 15 times a second; on the small, repeated tilts (the
+    movement most likely to suffer) every frame counts the same repetitions and faults."""
+    run = runs["pelvic_tilt"]
+    assert run["summary"]["landmarks"]["analysis_fps"] == DEFAULT_ANALYSIS_FPS
+    assert "at most 15 frames per second" in (run["dir"] / "report.md").read_text()
+    code = main(["analyze", str(run["video"]), "--stretch", "pelvic_tilt", "--out",
+                 str(tmp_path), "--no-video", "--no-progress", "--analysis-fps", "all"])
+    assert code == 0
+    folder = tmp_path / run["video"].stem
+    every = json.loads((folder / "summary.json").read_text())
+    assert every["landmarks"]["analysis_fps"] is None
+    assert every["landmarks"]["from_cache"] is False  # its own landmarks, not the 15/s ones
+    assert "run on every frame" in (folder / "report.md").read_text()
+    with (folder / "frames.csv").open() as f:
+        assert sum(1 for _ in csv.DictReader(f)) == EXPECTED["pelvic_tilt"]["frames"]
+    reps, every_reps = run["summary"]["reps"], every["reps"]
+    assert (every_reps["total"], every_reps["good"]) == (reps["total"], reps["good"]) == (3, 3)
+    # Each repetition ends within a couple of frames of where every frame puts it.
+    np.testing.assert_allclose([r["t_s"] for r in every_reps["times_s"]],
+                               [r["t_s"] for r in reps["times_s"]], atol=0.1)
+    assert [f["check"] for f in every["faults"]] == [f["check"] for f in run["summary"]["faults"]]
+    assert abs(every["time"]["correct_form_s"] - run["summary"]["time"]["correct_form_s"]) < 0.5
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "fast", "inf"])
+def test_a_bad_analysis_rate_is_a_usage_error(
+    rate: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video = footage(VIDEOS["kneeling_lumbar_flexion"])
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(video), "--stretch", "kneeling_lumbar_flexion", "--out",
+              str(tmp_path), "--analysis-fps", rate])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--analysis-fps" in err and "positive number of frames per second or 'all'" in err
+    assert "Traceback" not in err
+    assert not any(tmp_path.iterdir())
 
 
 def _damaged_copy(source: Path, dest: Path, length: int = 20_000) -> Path:

@@ -94,3 +94,23 @@ def test_the_page_gives_ranges_in_plain_words(tmp_path: Path) -> None:
     fault = next(line for line in page.splitlines() if "| Hips on the floor |" in line)
     assert "| Hips no higher than a quarter of your trunk length" in fault
     assert "of your trunk length above the line:" in fault  # the worst, in the same words
+
+
+
+def test_the_page_measures_15_times_a_second_unless_every_frame_is_ticked(
+        tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from posecheck.analysis_rate import DEFAULT_ANALYSIS_FPS
+    from posecheck.ui import analyze_view
+
+    script = tmp_path / "analyze_app.py"
+    script.write_text("from posecheck.ui import analyze_view\nanalyze_view.render()\n")
+    at = AppTest.from_file(str(script), default_timeout=60)
+    at.run()
+    assert not at.exception
+    box = at.checkbox(key="analyze_every_frame")
+    assert box.label == "Check every frame" and box.value is False
+    assert f"{DEFAULT_ANALYSIS_FPS:g} times a second" in box.help
+    assert analyze_view.analysis_rate(every_frame=False) == DEFAULT_ANALYSIS_FPS
+    assert analyze_view.analysis_rate(every_frame=True) is None

@@ -46,7 +46,8 @@ def test_summary_holds_faults_and_shares(data: dict) -> None:
     t = data["time"]
     assert 0 < t["correct_share_of_total"] < t["correct_share_of_position"] <= 1
     assert t["no_person_s"] == pytest.approx(1.0, abs=0.1)
-    assert data["landmarks"] == {"model_id": "full:test", "from_cache": True, "frame_size": None}
+    assert data["landmarks"] == {"model_id": "full:test", "from_cache": True, "frame_size": None,
+                                 "analysis_fps": None}
     assert "12 of 180 frames" in data["people"]["note"]
 
 

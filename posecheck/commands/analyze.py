@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from posecheck.analysis_rate import DEFAULT_ANALYSIS_FPS
 from posecheck.errors import PosecheckError
 
 if TYPE_CHECKING:
@@ -64,6 +65,20 @@ class JobResult:
     records: tuple[SessionRecord, ...] = ()  # for the history, saved by the parent process
 
 
+def _analysis_rate(text: str) -> float | None:
+    """``--analysis-fps``: a positive number, or ``all`` for every frame (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not rate > 0 or rate == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of frames per second or 'all', got {text!r}")
+    return rate
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "analyze",
@@ -86,9 +101,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="full",
                    help="pose model: lite, full or heavy, or a path to a .task file "
                         "(default: full)")
-    p.add_argument("--analysis-fps", type=float, default=None, metavar="N",
+    p.add_argument("--analysis-fps", type=_analysis_rate, default=DEFAULT_ANALYSIS_FPS,
+                   metavar="N|all",
                    help="run the model on at most N frames per second of video and "
-                        "interpolate the frames between (default: every frame)")
+                        "interpolate the frames between; 'all' runs it on every frame "
+                        f"(default: {DEFAULT_ANALYSIS_FPS:g})")
     p.add_argument("--dosage", type=int, default=1, metavar="N",
                    help="which of the stretch's dosage options to count against (default: 1)")
     p.add_argument("--profile", default=None, metavar="NAME",
@@ -138,8 +155,6 @@ def _validate(args: argparse.Namespace, videos: list[Path]) -> None:
 
     if args.dosage < 1:
         raise AnalyzeUsageError("--dosage counts from 1")
-    if args.analysis_fps is not None and not args.analysis_fps > 0:
-        raise AnalyzeUsageError("--analysis-fps must be a positive number of frames per second")
     if args.jobs is not None and args.jobs < 1:
         raise AnalyzeUsageError("--jobs must be at least 1")
     if args.start is not None and args.start < 0:
@@ -277,7 +292,8 @@ def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
             result = analyze_routine_video(video, routine, out, model=args.model,
                                            profile=args.profile, cache_dir=args.cache_dir,
                                            write_video=not args.no_video,
-                                           overwrite=args.overwrite)
+                                           overwrite=args.overwrite,
+                                           analysis_fps=args.analysis_fps)
         except PosecheckError as exc:
             failed += 1
             _report(JobResult(str(video), False, str(exc)))

@@ -18,6 +18,7 @@ from typing import Any
 
 import streamlit as st
 
+from posecheck.analysis_rate import DEFAULT_ANALYSIS_FPS
 from posecheck.errors import PosecheckError, StretchNotRecognizedError
 from posecheck.ui import common
 
@@ -60,8 +61,13 @@ def not_recognized_message(name: str, exc: StretchNotRecognizedError) -> str:
             "Choose the stretch in the Stretch box above and press Analyze again.")
 
 
+def analysis_rate(*, every_frame: bool) -> float | None:
+    """How many times a second the model runs: the default, or every frame (None)."""
+    return None if every_frame else DEFAULT_ANALYSIS_FPS
+
+
 def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: int,
-                  write_video: bool) -> dict[str, Any]:
+                  write_video: bool, analysis_fps: float | None) -> dict[str, Any]:
     from posecheck.video_analysis import analyze_video
 
     bar = st.progress(0.0, text="Starting…")
@@ -84,6 +90,7 @@ def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: 
             write_video=write_video,
             overwrite=True,
             progress=progress,
+            analysis_fps=analysis_fps,
         )
     except BaseException:
         bar.empty()  # the error says what happened; no bar left at "Starting…"
@@ -193,13 +200,20 @@ def render() -> None:
         dosage_index = common.dosage_picker(stretch, "analyze_dosage")
     write_video = st.checkbox("Make the annotated video", value=True, key="analyze_video",
                               help="Drawing the video takes extra time.")
+    every_frame = st.checkbox(
+        "Check every frame", value=False, key="analyze_every_frame",
+        help=f"By default the pose is measured {DEFAULT_ANALYSIS_FPS:g} times a second and "
+             "filled in between, which is plenty for stretches and about twice as fast. "
+             "Check every frame for quick movements.")
+    analysis_fps = analysis_rate(every_frame=every_frame)
     if st.button("Analyze", type="primary", disabled=upload is None, key="analyze_go"):
         assert upload is not None
         work = Path(tempfile.mkdtemp(dir=_work_dir()))
         video = work / Path(upload.name).name
         video.write_bytes(upload.getbuffer())
         try:
-            state = _run_analysis(video, stretch_id, profile, dosage_index, write_video)
+            state = _run_analysis(video, stretch_id, profile, dosage_index, write_video,
+                                  analysis_fps)
         except StretchNotRecognizedError as exc:
             st.error(not_recognized_message(upload.name, exc))
             st.session_state.pop("analyze_result", None)
