@@ -116,6 +116,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="analyse up to this time in the video")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="videos analysed in parallel (default: up to 2)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="analyse the videos on a Dask distributed cluster, e.g. "
+                        "tcp://10.0.0.5:8786 (the workers need the videos and --out on a "
+                        "shared file system)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--no-video", action="store_true",
                    help="skip the annotated video (much faster)")
@@ -274,7 +278,8 @@ def _run_routine(args: argparse.Namespace, videos: list[Path]) -> int:
     from posecheck.routine_split import analyze_routine_video
     from posecheck.routines import load_routine
 
-    for flag, value in (("--start", args.start), ("--end", args.end)):
+    for flag, value in (("--start", args.start), ("--end", args.end),
+                        ("--scheduler", args.scheduler)):
         if value is not None:
             raise AnalyzeUsageError(f"{flag} cannot be used with --routine (the whole "
                                     "recording is split)")
@@ -349,14 +354,16 @@ def run(args: argparse.Namespace) -> int:
     if args.routine is not None:
         return _run_routine(args, videos)
     _validate(args, videos)
-    out = Path(args.out)
-    show = not args.no_progress and sys.stderr.isatty()
+    out = Path(args.out).absolute()  # workers elsewhere start in another folder
+    cache_dir = str(Path(args.cache_dir).absolute()) if args.cache_dir else None
+    # Progress bars belong to this terminal, not to a cluster's workers.
+    show = not args.no_progress and sys.stderr.isatty() and args.scheduler is None
     keep = _history_on(args)
     recorded = _recorded_at(args)
     jobs = [
         Job(
             index=i,
-            video=str(v),
+            video=str(v.absolute()),
             out_dir=str(out / v.stem),
             stretch=args.stretch,
             model=args.model,
@@ -364,7 +371,7 @@ def run(args: argparse.Namespace) -> int:
             profile=args.profile,
             start_s=args.start,
             end_s=args.end,
-            cache_dir=args.cache_dir,
+            cache_dir=cache_dir,
             write_video=not args.no_video,
             overwrite=args.overwrite,
             show_progress=show,
@@ -377,7 +384,13 @@ def run(args: argparse.Namespace) -> int:
     ]
     workers = args.jobs if args.jobs is not None else min(2, len(jobs))
     results: list[JobResult] = []
-    if workers <= 1 or len(jobs) == 1:
+    if args.scheduler is not None:
+        from posecheck.analysis_cluster import run_on_cluster
+
+        for res in run_on_cluster(args.scheduler, run_job, jobs,
+                                  lambda job, why: JobResult(job.video, False, why)):
+            results.append(_report(res))
+    elif workers <= 1 or len(jobs) == 1:
         for job in jobs:
             results.append(_report(run_job(job)))
     else:
