@@ -340,7 +340,9 @@ def side_text(progress: Progress, stretch: Stretch) -> str | None:
 
 
 def set_text(progress: Progress) -> str:
-    """"Set 2 of 3" for the set under way (the last one once complete)."""
+    """"Set 2 of 3" for the set under way; "3 of 3 sets done" once the dosage is done."""
+    if progress.complete:
+        return f"{progress.sets_target} of {progress.sets_target} sets done"
     done = progress.sets_done.get(progress.side or "", 0)
     if progress.side is None and progress.sets_done:
         done = max(progress.sets_done.values())
@@ -349,7 +351,9 @@ def set_text(progress: Progress) -> str:
 
 
 def timer_text(progress: Progress) -> str:
-    """"12 / 30 s" for a hold, "Reps 4 / 10" for repetitions."""
+    """"12 / 30 s" for a hold, "Reps 4 / 10" for repetitions (a done dosage shows full)."""
+    if progress.kind == "hold" and progress.complete:
+        return f"{progress.hold_target_s:.0f} / {progress.hold_target_s:.0f} s"
     if progress.kind == "hold":
         return f"{progress.hold_s:.0f} / {progress.hold_target_s:.0f} s"
     return f"Reps {progress.reps} / {progress.reps_target}"

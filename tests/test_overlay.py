@@ -153,6 +153,11 @@ def test_text_helpers() -> None:
     assert timer_text(result.progress).endswith(f"/ {result.progress.hold_target_s:.0f} s")
     _, reps = _run("bridge", CORRECT["bridge"], frames=5)
     assert timer_text(reps.progress) == "Reps 0 / 10"
+    # Once the dosage is done, nothing reads as if a set were still to come.
+    done = replace(result.progress, complete=True, hold_s=0.0,
+                   sets_done={"left": 2, "right": 2})
+    assert set_text(done) == "2 of 2 sets done"
+    assert timer_text(done) == f"{done.hold_target_s:.0f} / {done.hold_target_s:.0f} s"
     check = stretch.checks[0]
     assert format_value(check, None) == "?"
     assert format_value(check, -0.3) in ("0", "0%")
