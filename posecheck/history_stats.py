@@ -164,7 +164,8 @@ def done_text(record: SessionRecord) -> str:
 
 
 def format_value(value: float, unit: str) -> str:
-    return f"{value:.0f}°" if unit == "deg" else f"{value:.0f}%"
+    shown = round(value)  # an int: never "-0"
+    return f"{shown}°" if unit == "deg" else f"{shown}%"
 
 
 def format_duration(seconds: float) -> str:

@@ -368,7 +368,7 @@ def value_words(check: Check, value: float) -> str:
     if kind == "angle":
         if _reads_as_bend(check):
             return f"bent {max(0.0, 180.0 - value):.0f}°"
-        return f"{value:.0f}°"
+        return f"{round(value)}°"  # an int: never "-0°"
     if kind == "height":
         if abs(value) < 0.5:
             return "on the line"
@@ -381,7 +381,7 @@ def value_words(check: Check, value: float) -> str:
         way = check.measure.toward if value >= 0 else (
             "front" if check.measure.toward == "back" else "back")
         return f"leaning {'back' if way == 'back' else 'forward'} {abs(value):.0f}°"
-    return f"{value:.0f}°"
+    return f"{round(value)}°"
 
 
 def describe(check: Check) -> str:

@@ -244,6 +244,8 @@ def test_reanalysis_uses_the_landmark_cache(
     assert code == 0
     out = capsys.readouterr().out
     assert "landmarks from cache" in out
+    # The arms-forward advice is a tip, not counted among the faults.
+    assert "0 fault episode(s) and 1 tip(s)" in out
     summary = json.loads((tmp_path / video.stem / "summary.json").read_text())
     assert summary["landmarks"]["from_cache"] is True
     assert not (tmp_path / video.stem / "annotated.mp4").exists()

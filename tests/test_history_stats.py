@@ -136,3 +136,9 @@ def test_change_in_words_knows_which_way_is_further() -> None:
     assert one.change_text() == "one session, no trend yet"
     main, others = stats.split_trends([up, replace(up, check_id="x", role="form")])
     assert [t.check_id for t in main] == ["lean_back"] and [t.check_id for t in others] == ["x"]
+
+
+def test_a_value_just_below_zero_reads_as_zero() -> None:
+    assert stats.format_value(-0.3, "deg") == "0°"
+    assert stats.format_value(-0.4, "%") == "0%"
+    assert stats.format_value(-0.6, "deg") == "-1°"

@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from posecheck.range_words import describe, plain_range, range_detail, trunk_fraction
+from posecheck.range_words import (
+    describe,
+    plain_range,
+    range_detail,
+    trunk_fraction,
+    value_words,
+)
 from posecheck.reference import MEASURE_KINDS, Check, Measure, load_library
 
 LIBRARY = load_library()
@@ -107,3 +113,9 @@ def test_measured_values_read_in_the_same_terms() -> None:
         for value in (-30.0, 0.0, 45.0, 170.0) if signed else (0.0, 45.0, 170.0):
             words = value_words(check, value)
             assert words and not re.search(r"-\s*\d", words) and "%" not in words, words
+
+
+def test_a_measured_value_just_below_zero_never_reads_minus_zero() -> None:
+    library = load_library()
+    words = [value_words(c, -0.3) for s in library.values() for c in s.checks]
+    assert not any(re.search(r"-0(?!\.\d*[1-9])\b", w) for w in words), words

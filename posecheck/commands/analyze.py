@@ -251,9 +251,13 @@ def run_job(job: Job) -> JobResult:
     stretch = s["stretch"]
     chosen = (f"{stretch['id']} (recognised, score {stretch['score']:.2f})"
               if stretch["chosen"] == "recognized" else stretch["id"])
+    # Advice-only checks are tips, not faults: counted apart, as the report does.
+    faults = sum(1 for f in s["faults"] if f["required"])
+    tips = len(s["faults"]) - faults
+    tip_text = f" and {tips} tip(s)" if tips else ""
     message = (
         f"{chosen}: {done}; correct form {share_text} of the time in position; "
-        f"{len(s['faults'])} fault episode(s); {source} -> {result.out_dir}"
+        f"{faults} fault episode(s){tip_text}; {source} -> {result.out_dir}"
     )
     gaps = gaps_line(s.get("gaps", []))
     if gaps:
