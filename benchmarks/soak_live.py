@@ -11,6 +11,10 @@ prints a table and a verdict: memory growth after the warm-up under
 no error logged, the page never showing an error.
 
     .venv/bin/python benchmarks/soak_live.py [--minutes 30] [--warmup-minutes 2]
+        [--camera-fps 15]
+
+With ``--minutes 3 --camera-fps 30`` it measures how many frames per second
+the page itself can check, with the camera no longer the limit.
 """
 
 from __future__ import annotations
@@ -67,12 +71,13 @@ def error_lines(log: Path) -> list[str]:
             if ERROR_RE.search(line)]
 
 
-def soak(minutes: float, warmup_minutes: float, sample_s: float, clip_s: float,
+def soak(minutes: float, warmup_minutes: float, sample_s: float, clip_s: float, camera_fps: int,
          workdir: Path
          ) -> tuple[list[dict[str, float]], list[float], list[str], list[str]]:
     from playwright.sync_api import sync_playwright
 
-    clip = make_clip(FOOTAGE / CLIP, workdir / "camera.y4m", start_s=2, length_s=clip_s)
+    clip = make_clip(FOOTAGE / CLIP, workdir / "camera.y4m", start_s=2, length_s=clip_s,
+                     fps=camera_fps)
     log = workdir / "streamlit.log"
     samples: list[dict[str, float]] = []
     drops: list[float] = []  # minutes at which the stream ended by itself
@@ -141,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-s", type=float, default=60.0)
     parser.add_argument("--clip-s", type=float, default=12.0,
                         help="seconds of video the fake camera loops")
+    parser.add_argument("--camera-fps", type=int, default=15,
+                        help="frames per second of the fake camera; the page cannot check "
+                             "more than it sends (30 to measure the page's own ceiling)")
     parser.add_argument("--max-growth-mb", type=float, default=50.0)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the server log and a screenshot here")
@@ -154,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="posecheck-soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
     samples, drops, log_errors, page_errors = soak(
-        args.minutes, args.warmup_minutes, args.sample_s, args.clip_s, workdir)
+        args.minutes, args.warmup_minutes, args.sample_s, args.clip_s, args.camera_fps,
+        workdir)
     if not samples:
         print("no samples taken", file=sys.stderr)
         return 1

@@ -114,3 +114,36 @@ def test_the_page_measures_15_times_a_second_unless_every_frame_is_ticked(
     assert f"{DEFAULT_ANALYSIS_FPS:g} times a second" in box.help
     assert analyze_view.analysis_rate(every_frame=False) == DEFAULT_ANALYSIS_FPS
     assert analyze_view.analysis_rate(every_frame=True) is None
+
+
+@pytest.mark.footage
+def test_a_chosen_stretch_is_analysed_on_the_page_with_its_progress(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The single pass reports progress from its own threads, which have no Streamlit
+    session: the page must still draw it and give the result, not a traceback."""
+    import shutil
+
+    from _footage import _isolated_cache, footage  # noqa: F401
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("POSECHECK_OFFLINE", "1")
+    monkeypatch.setenv("POSECHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("POSECHECK_HISTORY_DIR", str(tmp_path / "history"))
+    (tmp_path / "upload").mkdir()
+    video = tmp_path / "upload" / "child.mp4"
+    shutil.copy(footage("kneeling_lumbar_flexion/polybag_child_pose.mp4"), video)
+    script = tmp_path / "analyze_app.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "import streamlit as st\n"
+        "from posecheck.ui import analyze_view\n"
+        f"st.session_state['out'] = analyze_view._run_analysis(Path({str(video)!r}), "
+        "'kneeling_lumbar_flexion', None, 0, False, 15.0)\n")
+    at = AppTest.from_file(str(script), default_timeout=300)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    state = at.session_state["out"]
+    assert state["summary"]["stretch"]["id"] == "kneeling_lumbar_flexion"
+    assert state["summary"]["holds"]["completed"] == 0  # about 11 s of a 30 s hold
+    assert Path(state["outputs"]["markdown"]).is_file()
+    assert "Saved" in state["history"] or "history" in state["history"].lower()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from posecheck.errors import PosecheckError, StretchNotRecognizedError
 from posecheck.ui import common
 
 logger = logging.getLogger(__name__)
+# How often the bar is redrawn while an analysis runs.
+_PROGRESS_EVERY_S = 0.25
 
 AUTO = "auto"
 _MIME = {
@@ -68,11 +71,24 @@ def analysis_rate(*, every_frame: bool) -> float | None:
 
 def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: int,
                   write_video: bool, analysis_fps: float | None) -> dict[str, Any]:
+    """Analyse ``video`` on a worker thread while this script thread draws its progress.
+
+    The analysis reports progress from its own pipeline threads, which have
+    no Streamlit session; so they only note the latest count, and the bar is
+    redrawn here, on the page's own thread.
+    """
     from posecheck.video_analysis import analyze_video
 
     bar = st.progress(0.0, text="Starting…")
+    latest: list[tuple[str, int, int | None]] = []
 
     def progress(stage: str, done: int, total: int | None) -> None:
+        latest[:] = [(stage, done, total)]  # one assignment: safe from any thread
+
+    def draw() -> None:
+        if not latest:
+            return
+        stage, done, total = latest[0]
         label = _STAGES.get(stage, stage)
         if total:
             bar.progress(min(1.0, done / total), text=f"{label}: frame {done} of {total}")
@@ -81,17 +97,22 @@ def _run_analysis(video: Path, stretch: str, profile: str | None, dosage_index: 
 
     out_dir = video.parent / "results"
     try:
-        result = analyze_video(
-            video,
-            stretch,
-            out_dir,
-            dosage_index=dosage_index,
-            profile=profile,
-            write_video=write_video,
-            overwrite=True,
-            progress=progress,
-            analysis_fps=analysis_fps,
-        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-page") as pool:
+            job = pool.submit(
+                analyze_video,
+                video,
+                stretch,
+                out_dir,
+                dosage_index=dosage_index,
+                profile=profile,
+                write_video=write_video,
+                overwrite=True,
+                progress=progress,
+                analysis_fps=analysis_fps,
+            )
+            while not wait([job], timeout=_PROGRESS_EVERY_S).done:
+                draw()
+            result = job.result()  # the analysis' own error, raised here
     except BaseException:
         bar.empty()  # the error says what happened; no bar left at "Starting…"
         raise
