@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from posecheck import history_plots
@@ -126,7 +126,7 @@ def _stretch_section(sp: stats.StretchProgress) -> str:
 
 
 def _routines_section(records: Sequence[SessionRecord], today: date,
-                      since: date | None) -> str:
+                      since: date | None, names: Mapping[str, str]) -> str:
     routines = sorted({r.routine for r in records if r.routine})
     if not routines:
         return ""
@@ -134,7 +134,8 @@ def _routines_section(records: Sequence[SessionRecord], today: date,
     for name in routines:
         a = stats.routine_adherence(records, name, today=today, since=since)
         stretch_names = sorted({r.stretch_name for r in records if r.routine == name})
-        rows.append((name, ", ".join(stretch_names), a.done, a.partial, a.missed))
+        rows.append((names.get(name, name), ", ".join(stretch_names), a.done, a.partial,
+                     a.missed))
     return ("<h2>Routines</h2><p>A day counts as done when every stretch of the routine "
             "completed its dosage that day.</p>"
             + _table(("routine", "stretches", "days done", "partly", "missed"), rows))
@@ -142,8 +143,9 @@ def _routines_section(records: Sequence[SessionRecord], today: date,
 
 def render_report(records: Sequence[SessionRecord], *, profile: str, today: date,
                   generated_at: datetime, since: date | None = None,
-                  per_day: int = 1) -> str:
-    """The whole report as one HTML document."""
+                  per_day: int = 1, routine_names: Mapping[str, str] | None = None) -> str:
+    """The whole report as one HTML document (``routine_names``: a routine's name by id)."""
+    names = routine_names or {}
     progress = stats.progress_by_stretch(records, today=today, since=since, per_day=per_day)
     first = min((r.started_at.date() for r in records), default=None)
     start = since or first
@@ -175,9 +177,9 @@ def render_report(records: Sequence[SessionRecord], *, profile: str, today: date
               sp.adherence.missed, sum(1 for r in sp.sessions if r.complete),
               _share([r.correct_share for r in sp.sessions]),
               sum(len(r.faults) for r in sp.sessions)) for sp in progress]))
-        out.append(_routines_section(records, today, since))
+        out.append(_routines_section(records, today, since, names))
         out.extend(_stretch_section(sp) for sp in progress)
-        rows = stats.table_rows(records)
+        rows = stats.table_rows(records, names)
         columns = [c for c in stats.TABLE_COLUMNS if c != "profile"
                    and not (c == "routine" and not any(r[c] for r in rows))]
         out.append('<section class="stretch"><h2>Every session</h2>')

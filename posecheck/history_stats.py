@@ -15,7 +15,7 @@ dosage that day.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -352,8 +352,13 @@ TABLE_COLUMNS = ("date", "time", "profile", "stretch", "routine", "source", "len
                  "dosage", "done", "correct form", "corrections", "range reached")
 
 
-def table_rows(records: Sequence[SessionRecord]) -> list[dict[str, str]]:
-    """One row per session, newest first, as text (the page table and the CSV)."""
+def table_rows(records: Sequence[SessionRecord],
+               routine_names: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """One row per session, newest first, as text (the page table and the CSV).
+
+    ``routine_names`` gives a routine's name for its id; an id not there is shown as is.
+    """
+    names = routine_names or {}
     rows = []
     for r in sorted(records, key=lambda r: r.started_at, reverse=True):
         share = r.correct_share
@@ -363,7 +368,7 @@ def table_rows(records: Sequence[SessionRecord]) -> list[dict[str, str]]:
             "time": r.started_at.strftime("%H:%M"),
             "profile": r.profile or "(none)",
             "stretch": r.stretch_name,
-            "routine": r.routine or "",
+            "routine": names.get(r.routine, r.routine) if r.routine else "",
             "source": ("live" if r.finished else "live (not stopped)") if r.source == "live"
             else f"file {r.source_name}" if r.source_name else "file",
             "length": format_duration(r.duration_s),

@@ -100,7 +100,10 @@ class Dosage:
         else:
             sets = f"{self.sets} x " if self.sets > 1 else ""
             text = f"{sets}{self.reps} repetitions{side}"
-        return f"{self.label}: {text}" if self.label else text
+        # A label that only names the kind ("Holds") would say it twice.
+        if not self.label or self.label.lower().rstrip("s") in text.lower():
+            return text
+        return f"{self.label}: {text}"
 
 
 @dataclass(frozen=True)

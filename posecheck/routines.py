@@ -260,6 +260,15 @@ def load_routines(profile: str | None = None, *, library: Mapping[str, Stretch] 
                 profile, routines_dir=routines_dir, profiles_dir=profiles_dir).items()}
 
 
+def routine_names(profile: str | None = None) -> dict[str, str]:
+    """Each available routine's name by id, for display; empty if a routine file is bad
+    (the ids then stand in for the names)."""
+    try:
+        return {rid: r.name for rid, r in load_routines(profile).items()}
+    except (PosecheckError, OSError):
+        return {}
+
+
 def load_routine(routine: str, profile: str | None = None, *,
                  library: Mapping[str, Stretch] | None = None,
                  routines_dir: str | Path = ROUTINES_DIR,

@@ -142,3 +142,17 @@ def test_a_value_just_below_zero_reads_as_zero() -> None:
     assert stats.format_value(-0.3, "deg") == "0°"
     assert stats.format_value(-0.4, "%") == "0%"
     assert stats.format_value(-0.6, "deg") == "-1°"
+
+
+def test_the_table_names_a_routine_by_its_name() -> None:
+    rows = stats.table_rows([record(24, routine="extension_rotation"), record(25)],
+                            {"extension_rotation": "Extension and rotation"})
+    assert [r["routine"] for r in rows] == ["", "Extension and rotation"]
+    # An id with no name known (a routine since deleted) is shown as it is.
+    assert stats.table_rows([record(24, routine="gone")], {})[0]["routine"] == "gone"
+
+
+def test_shipped_routines_have_names_for_the_table() -> None:
+    from posecheck.routines import routine_names
+
+    assert routine_names()["extension_rotation"] == "Extension and rotation"

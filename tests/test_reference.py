@@ -138,3 +138,12 @@ def test_every_check_of_a_stretch_has_its_own_label() -> None:
     for stretch in load_library().values():
         labels = [c.label for c in stretch.checks]
         assert len(labels) == len(set(labels)), (stretch.id, labels)
+
+
+def test_a_dosage_label_that_only_names_its_kind_is_not_said_twice() -> None:
+    from posecheck.reference import Dosage
+
+    holds = Dosage(kind="hold", sets=3, hold_s=30, per_side=True, label="Holds")
+    assert holds.describe() == "3 x 30 s hold each side"
+    reps = Dosage(kind="reps", sets=1, reps=10, label="Back and forth")
+    assert reps.describe() == "Back and forth: 10 repetitions"

@@ -50,7 +50,7 @@ def test_routines_list_show_add_and_remove(tmp_path: Path, capsys) -> None:
     assert "extension_rotation  Extension and rotation: prone_on_elbows -> prone_press_up" in out
     assert main(["routines", "show", "extension_rotation"]) == 0
     out = capsys.readouterr().out
-    assert "3. Hooklying rotation [hooklying_rotation]: Holds: 3 x 30 s hold each side" in out
+    assert "3. Hooklying rotation [hooklying_rotation]: 3 x 30 s hold each side" in out
     mine = tmp_path / "jane_daily.toml"
     mine.write_text((ROUTINES_DIR / "flexion.toml").read_text().replace(
         'id = "flexion"', 'id = "jane_daily"'))

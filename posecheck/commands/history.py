@@ -103,7 +103,9 @@ def _print_text(records: list, args: argparse.Namespace, since: date | None) -> 
             print(f"  Note: {note}")
     if records:
         print()
-        rows = stats.table_rows(records)
+        from posecheck.routines import routine_names
+
+        rows = stats.table_rows(records, routine_names(args.profile))
         columns = [c for c in stats.TABLE_COLUMNS
                    if c != "range reached"  # the ranges are listed per stretch above
                    and not (c == "profile" and args.profile)

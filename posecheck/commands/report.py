@@ -61,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     with history_store.HistoryStore(path) as store:
         store.require_profile(args.profile)
         records = store.sessions(args.profile, since=since)
+    from posecheck.routines import routine_names
+
     html = render_report(records, profile=args.profile, today=now.date(), generated_at=now,
-                         since=since, per_day=args.per_day)
+                         since=since, per_day=args.per_day,
+                         routine_names=routine_names(args.profile))
     try:
         write_text_atomically(out, html)
     except OSError as exc:

@@ -344,7 +344,7 @@ def _describe_routine(routine: routines.Routine, stretches: dict) -> None:
         st.markdown(f"**{routine.summary}**")
     st.markdown("\n".join(
         f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; camera "
-        f"{_view_words(stretches[s.stretch_id].view)}"
+        f"{'side-on' if stretches[s.stretch_id].view == 'side' else 'in front of you'}"
         + (f"; then rest {s.rest_after_s:g} s" if i < len(routine.steps) else "")
         for i, s in enumerate(routine.steps, 1)))
     for note in routine.notes:

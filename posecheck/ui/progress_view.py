@@ -141,14 +141,18 @@ def render(today: date | None = None) -> None:
     st.subheader(names[chosen].stretch_name)
     _stretch_panel(names[chosen])
 
+    from posecheck.routines import routine_names
+
     st.subheader("Every session")
-    st.dataframe(stats.table_rows(records), hide_index=True, width="stretch")
+    st.dataframe(stats.table_rows(records, routine_names(profile)), hide_index=True,
+                 width="stretch")
 
     from posecheck.clinician_report import render_report
 
     label = profile or "no-profile"
     report = render_report(records, profile=profile or NO_PROFILE_LABEL, today=today,
-                           generated_at=now, since=since_day, per_day=per_day)
+                           generated_at=now, since=since_day, per_day=per_day,
+                           routine_names=routine_names(profile))
     c1, c2 = st.columns(2)
     c1.download_button("Download the report for the physiotherapist (HTML, printable)",
                        data=report.encode("utf-8"),
