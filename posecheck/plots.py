@@ -24,6 +24,7 @@ from posecheck.summary import Analysis
 
 BAND_COLOUR = "#2ca25f"
 FAULT_COLOUR = "#e34a33"
+TIP_COLOUR = "#f5a623"  # an advice-only check not met: the form still counted
 HOLD_COLOUR = "#3182bd"
 LINE_COLOUR = "#222222"
 
@@ -59,7 +60,8 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
     t = analysis.timestamps_s
     checks = stretch.checks
     n = len(checks)
-    fig, axes = plt.subplots(n, 1, figsize=(9.5, 1.9 * n + 1.2), sharex=True, squeeze=False)
+    height_in = 1.9 * n + 1.2
+    fig, axes = plt.subplots(n, 1, figsize=(9.5, height_in), sharex=True, squeeze=False)
     axes = axes[:, 0]
     positioned = np.array([in_position(f) for f in analysis.frames], dtype=bool)
     t_end = summary.end_s
@@ -74,14 +76,15 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
                 ax.axhline(edge, color=BAND_COLOUR, lw=0.8, ls="--")
         for h in summary.holds:
             ax.axvspan(h.start_s, h.end_s, color=HOLD_COLOUR, alpha=0.10, lw=0)
+        colour = FAULT_COLOUR if check.required else TIP_COLOUR
         for e in summary.faults:
             if e.check_id == check.id:
-                ax.axvspan(e.start_s, e.end_s, color=FAULT_COLOUR, alpha=0.28, lw=0)
+                ax.axvspan(e.start_s, e.end_s, color=colour, alpha=0.28, lw=0)
         ax.plot(t, values, color=LINE_COLOUR, lw=1.3)
         # Short of its range, a check that defines a repetition is between repetitions.
         if check.role != "position" and check.id not in summary.rep_checks:
             faulty = faults & positioned
-            ax.plot(t[faulty], values[faulty], ".", color=FAULT_COLOUR, ms=2.5)
+            ax.plot(t[faulty], values[faulty], ".", color=colour, ms=2.5)
         for t_rep, good in summary.rep_times_s if ci == 0 else ():
             ax.axvline(t_rep, color=HOLD_COLOUR if good else FAULT_COLOUR, lw=1.0, alpha=0.7)
         ax.set_ylim(lo, hi)
@@ -96,6 +99,8 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
         Patch(color=BAND_COLOUR, alpha=0.3, label="allowed range"),
         Patch(color=FAULT_COLOUR, alpha=0.45, label="form fault (in position)"),
     ]
+    if any(not c.required for c in checks):
+        handles.append(Patch(color=TIP_COLOUR, alpha=0.45, label="tip (advice only)"))
     if summary.dosage_kind == "hold":
         handles.append(
             Patch(color=HOLD_COLOUR, alpha=0.25, label="hold under way (timer pauses on faults)")
@@ -105,12 +110,15 @@ def plot_analysis(analysis: Analysis, path: Path | str, *, dpi: int = 110) -> Pa
     result = (
         summary.holds_text() if summary.dosage_kind == "hold" else summary.reps_text()
     )
-    fig.suptitle(f"{stretch.name}: {result}", fontsize=12, x=0.01, ha="left")
-    fig.legend(handles=handles, loc="upper right", fontsize=8, ncol=3, frameon=False,
-               bbox_to_anchor=(0.99, 1.0))
+    # The title, then the legend on a line of its own below it: a long title never
+    # runs into the legend.
+    fig.suptitle(f"{stretch.name}: {result}", fontsize=12, x=0.01, y=1 - 0.08 / height_in,
+                 ha="left", va="top")
+    fig.legend(handles=handles, loc="upper left", fontsize=8, ncol=len(handles),
+               frameon=False, bbox_to_anchor=(0.005, 1 - 0.36 / height_in))
     fig.text(0.01, 0.003, "Gaps in a line: the joints could not be seen.", fontsize=7,
              color="#555555")
-    fig.tight_layout(rect=(0, 0.01, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.01, 1, 1 - 0.5 / height_in))
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -254,13 +254,12 @@ def _worst_words(f: Mapping[str, Any]) -> str:
 
 def _fault_line(f: Mapping[str, Any]) -> str:
     direction = "below" if f["worst_value"] < f["limit"] else "above"
-    advice = "" if f["required"] else " (advice only; the form still counted)"
     return (
         f"| {_clock(f['start_s'])}–{_clock(f['end_s'])} | {f['duration_s']:.1f} s "
         f"| {f['label']} | {f.get('needs', '')} | {_worst_words(f)}"
         f"{format_value(f['worst_value'], f['unit'])} "
         f"({format_value(f['excess'], f['unit'])} {direction} the limit of "
-        f"{format_value(f['limit'], f['unit'])}) | {f['cue']}{advice} |"
+        f"{format_value(f['limit'], f['unit'])}) | {f['cue']} |"
     )
 
 
@@ -341,16 +340,22 @@ def render_markdown(data: Mapping[str, Any]) -> str:
                 f"{_clock(b['last_s'])}. Needs: {needs}; it was typically {typical}. "
                 f"Cue: \"{b['cue']}\"")
     lines += ["", "## Where the form broke", ""]
-    faults = data["faults"]
+    # Advice-only checks are tips: the form still counted, so they are not listed as faults.
+    faults = [f for f in data["faults"] if f["required"]]
+    tips = [f for f in data["faults"] if not f["required"]]
+    table_head = [
+        "| When | How long | Check | What it needs | Worst (for your physiotherapist) "
+        "| What to do |",
+        "|---|---|---|---|---|---|",
+    ]
     if faults:
-        lines += [
-            "| When | How long | Check | What it needs | Worst (for your physiotherapist) "
-            "| What to do |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [_fault_line(f) for f in faults]
+        lines += [*table_head, *(_fault_line(f) for f in faults)]
     else:
         lines.append("No form faults while in position.")
+    if tips:
+        lines += ["", "## Tips", "",
+                  "Advice only: your form still counted as correct while these came up.", "",
+                  *table_head, *(_fault_line(f) for f in tips)]
     lines += ["", "## What could not be judged", ""]
     lines.append(f"- Nobody in the picture: {tm['no_person_s']:.1f} s")
     lines.append(f"- Body parts not visible: {tm['joints_not_visible_s']:.1f} s")

@@ -134,3 +134,14 @@ def test_every_range_reads_in_plain_words_with_the_numbers_beside() -> None:
     blocker = data["out_of_position"][0]
     assert f"Needs: {blocker['needs']} ({blocker['needs_detail']})" in md
     assert f"typically {blocker['typical_words']}" in md
+
+
+def test_an_advice_only_check_is_a_tip_not_a_fault(data: dict) -> None:
+    tip = dict(data["faults"][0], required=False, label="Arms reaching forward",
+               cue="Reach your arms forward along the floor")
+    md = report.render_markdown(dict(data, faults=[tip]))
+    broke = md.split("## Where the form broke", 1)[1].split("## Tips", 1)[0]
+    assert "No form faults while in position." in broke
+    assert "Arms reaching forward" not in broke
+    tips = md.split("## Tips", 1)[1].split("## What could not be judged", 1)[0]
+    assert "your form still counted" in tips and "Reach your arms forward" in tips
