@@ -146,6 +146,8 @@ class SessionSummary:
     complete: bool
     top_faults: tuple[FaultTally, ...]
     frames: int
+    # Advice-only checks shown as tips while the form counted: not corrections.
+    top_tips: tuple[FaultTally, ...] = ()
 
     def lines(self) -> list[str]:
         """The summary in plain sentences."""
@@ -170,6 +172,9 @@ class SessionSummary:
             )
         else:
             out.append("No corrections were needed.")
+        if self.top_tips:
+            out.append("Tips shown (advice only; the form still counted):")
+            out.extend(f"  {t.cue} ({t.seconds:.0f} s in total)" for t in self.top_tips)
         return out
 
 
@@ -181,7 +186,19 @@ class _Record:
     good_s: float = 0.0
     tally: dict[str, list] = field(default_factory=dict)  # id -> [label, cue, times, seconds]
     last_fault: str | None = None
+    tips: dict[str, list] = field(default_factory=dict)  # the same, for tips
+    last_tip: str | None = None
     recent: list[tuple[float, float]] = field(default_factory=list)  # (t_s, model_ms)
+
+
+def _tally(table: dict[str, list], check_id: str, label: str, cue: str, dt: float, *,
+           new: bool) -> None:
+    """Count one frame of a correction or tip: a new episode when ``new``, and its time."""
+    entry = table.setdefault(check_id, [label, cue, 0, 0.0])
+    entry[1] = cue or entry[1]
+    if new:
+        entry[2] += 1
+    entry[3] += dt
 
 
 class LiveSession:
@@ -289,24 +306,27 @@ class LiveSession:
         rec.last_t_s = result.t_s
         if result.status == Status.GOOD:
             rec.good_s += dt
-        fault_id = None
+        fault_id = tip_id = None
         if result.cue_check is not None:
             try:
                 cr = result.result(result.cue_check)
             except KeyError:
                 cr = None
             # A correction is a required check out of range while the person is
-            # at it: not a tip, and not the rest or "done" message shown meanwhile.
-            if (cr is not None and cr.verdict.is_fault and cr.check.required
+            # at it; an optional one is a tip. Neither is the rest or "done"
+            # message shown meanwhile.
+            if (cr is not None and cr.verdict.is_fault
                     and result.status not in (Status.REST, Status.DONE)):
-                fault_id = cr.check.id
                 cue = cr.cue or result.cue
-                entry = rec.tally.setdefault(fault_id, [cr.check.label, cue, 0, 0.0])
-                entry[1] = cue or entry[1]
-                if rec.last_fault != fault_id:
-                    entry[2] += 1
-                entry[3] += dt
-        rec.last_fault = fault_id
+                if cr.check.required:
+                    fault_id = cr.check.id
+                    _tally(rec.tally, fault_id, cr.check.label, cue, dt,
+                           new=rec.last_fault != fault_id)
+                else:
+                    tip_id = cr.check.id
+                    _tally(rec.tips, tip_id, cr.check.label, cue, dt,
+                           new=rec.last_tip != tip_id)
+        rec.last_fault, rec.last_tip = fault_id, tip_id
         if self._recorder is not None:
             self._recorder.add(result)
         rec.recent.append((result.t_s, model_ms))
@@ -409,11 +429,13 @@ class LiveSession:
             r = self._latest
             rec = self._record
             tally = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in rec.tally.items()]
+            tips = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in rec.tips.items()]
             duration = 0.0
             if rec.first_t_s is not None and rec.last_t_s is not None:
                 duration = rec.last_t_s - rec.first_t_s
             good_s, frames = rec.good_s, rec.frames
         tally.sort(key=lambda f: (-f.seconds, -f.times, f.check_id))
+        tips.sort(key=lambda f: (-f.seconds, -f.times, f.check_id))
         n_sides = 2 if self.dosage.per_side else 1
         progress = r.progress if r is not None else None
         return SessionSummary(
@@ -435,6 +457,7 @@ class LiveSession:
             complete=bool(progress and progress.complete),
             top_faults=tuple(tally[:top_n]),
             frames=frames,
+            top_tips=tuple(tips[:top_n]),
         )
 
 

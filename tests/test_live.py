@@ -232,6 +232,15 @@ def test_a_tip_reads_as_a_tip_while_the_form_counts() -> None:
     assert [c.label for c in tips] == ["Arms straight"]
     assert not [c for c in snap.checks if c.verdict.is_fault and not c.is_tip]
     assert snap.good_s > 1.0
+    # The summary keeps the tip, apart from the corrections.
+    summary = session.summary()
+    assert summary.top_faults == ()
+    assert [t.label for t in summary.top_tips] == ["Arms straight"]
+    assert summary.top_tips[0].seconds == pytest.approx(2.0, abs=0.3)
+    lines = summary.lines()
+    assert "No corrections were needed." in lines
+    tips_at = lines.index("Tips shown (advice only; the form still counted):")
+    assert lines[tips_at + 1].startswith(f"  {summary.top_tips[0].cue} (")
 
 
 def test_rest_and_tips_are_not_listed_as_corrections() -> None:

@@ -114,6 +114,13 @@ def _assert_summary_only(lines: list[str], max_duration_s: float) -> int:
     # The history line appears when the session was saved (history is on in tests).
     assert sum(line.startswith("Saved in your history") for line in rest) <= 1, rest
     rest = [line for line in rest if not line.startswith("Saved in your history")]
+    tips: list[str] = []
+    if "Tips shown (advice only; the form still counted):" in rest:
+        at = rest.index("Tips shown (advice only; the form still counted):")
+        rest, tips = rest[:at] + rest[-1:], rest[at + 1:-1]
+        assert 1 <= len(tips) <= 3, tips
+        for line in tips:
+            assert re.fullmatch(r".+ \(\d+ s in total\)", line), line
     if rest[0] == "Corrections that came up most:":
         corrections = rest[1:-1]
         assert 1 <= len(corrections) <= 3, rest
