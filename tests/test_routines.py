@@ -84,7 +84,8 @@ def test_steps_take_a_library_dosage_or_one_set_for_the_patient(tmp_path, librar
     [
         ('stretch = "prone_on_elbows"', 'stretch = "prone_on_elbow"', 6,
          ["steps[0].stretch", "did you mean 'prone_on_elbows'"]),
-        ("dosage = 2", "dosage = 3", 10, ["steps[1].dosage", "1 to 2", "Holds"]),
+        ("dosage = 2", "dosage = 3", 10,
+         ["steps[1].dosage", "1 to 2", "2 = 3 x 30 s hold each side"]),
         ("hold_s = 20", "hold_s = 0", 18, ["steps[2].dosage.hold_s", "positive"]),
         ('kind = "hold"', 'kind = "reps"\nreps = 5', 16,
          ["steps[2].dosage.kind", "no way to count repetitions"]),
