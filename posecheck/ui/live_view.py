@@ -174,9 +174,9 @@ def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
         if st.button("Skip the rest", key="routine_skip_rest", icon=":material/skip_next:"):
             _skip()
     else:
-        now_col, skip_col = st.columns([3, 2], vertical_alignment="center")
-        now_col.markdown(f"Now: **{snap.stretch_name}** ({snap.dosage})")
-        if skip_col.button("Skip this stretch", key="routine_skip", icon=":material/skip_next:"):
+        st.markdown(f"Now: **{snap.stretch_name}** ({snap.dosage})")
+        # On a line of its own: beside the name, the narrow panel cut its label short.
+        if st.button("Skip this stretch", key="routine_skip", icon=":material/skip_next:"):
             _skip()
         if snap.next_name is not None:
             st.caption(f"Next: {snap.next_name}. {snap.next_camera}")
