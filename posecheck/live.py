@@ -201,6 +201,12 @@ def _tally(table: dict[str, list], check_id: str, label: str, cue: str, dt: floa
     entry[3] += dt
 
 
+def _ranked(table: dict[str, list]) -> list[FaultTally]:
+    """A tally's entries, the longest in total first."""
+    out = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in table.items()]
+    return sorted(out, key=lambda f: (-f.seconds, -f.times, f.check_id))
+
+
 class LiveSession:
     """The per-frame logic of the live page, shared between two threads.
 
@@ -428,14 +434,11 @@ class LiveSession:
         with self._lock:
             r = self._latest
             rec = self._record
-            tally = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in rec.tally.items()]
-            tips = [FaultTally(k, v[0], v[1], v[2], v[3]) for k, v in rec.tips.items()]
+            tally, tips = _ranked(rec.tally), _ranked(rec.tips)
             duration = 0.0
             if rec.first_t_s is not None and rec.last_t_s is not None:
                 duration = rec.last_t_s - rec.first_t_s
             good_s, frames = rec.good_s, rec.frames
-        tally.sort(key=lambda f: (-f.seconds, -f.times, f.check_id))
-        tips.sort(key=lambda f: (-f.seconds, -f.times, f.check_id))
         n_sides = 2 if self.dosage.per_side else 1
         progress = r.progress if r is not None else None
         return SessionSummary(

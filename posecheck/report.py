@@ -252,6 +252,13 @@ def _worst_words(f: Mapping[str, Any]) -> str:
     return f"{words}: " if words and not same else ""
 
 
+def faults_and_tips(episodes: list[Mapping[str, Any]]
+                    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The summary's fault episodes split into faults and tips (advice-only checks: the
+    form still counted)."""
+    return ([f for f in episodes if f["required"]], [f for f in episodes if not f["required"]])
+
+
 def _fault_line(f: Mapping[str, Any]) -> str:
     direction = "below" if f["worst_value"] < f["limit"] else "above"
     return (
@@ -340,9 +347,7 @@ def render_markdown(data: Mapping[str, Any]) -> str:
                 f"{_clock(b['last_s'])}. Needs: {needs}; it was typically {typical}. "
                 f"Cue: \"{b['cue']}\"")
     lines += ["", "## Where the form broke", ""]
-    # Advice-only checks are tips: the form still counted, so they are not listed as faults.
-    faults = [f for f in data["faults"] if f["required"]]
-    tips = [f for f in data["faults"] if not f["required"]]
+    faults, tips = faults_and_tips(data["faults"])
     table_head = [
         "| When | How long | Check | What it needs | Worst (for your physiotherapist) "
         "| What to do |",

@@ -216,7 +216,7 @@ def _make_progress(job: Job) -> tuple[Callable[[str, int, int | None], None], Ca
 
 def run_job(job: Job) -> JobResult:
     """Analyse one video; every user-facing failure becomes a FAILED result."""
-    from posecheck.report import gaps_line
+    from posecheck.report import faults_and_tips, gaps_line
     from posecheck.video_analysis import analyze_video
 
     progress, close = _make_progress(job)
@@ -251,13 +251,11 @@ def run_job(job: Job) -> JobResult:
     stretch = s["stretch"]
     chosen = (f"{stretch['id']} (recognised, score {stretch['score']:.2f})"
               if stretch["chosen"] == "recognized" else stretch["id"])
-    # Advice-only checks are tips, not faults: counted apart, as the report does.
-    faults = sum(1 for f in s["faults"] if f["required"])
-    tips = len(s["faults"]) - faults
-    tip_text = f" and {tips} tip(s)" if tips else ""
+    faults, tips = faults_and_tips(s["faults"])  # tips counted apart, as the report does
+    tip_text = f" and {len(tips)} tip(s)" if tips else ""
     message = (
         f"{chosen}: {done}; correct form {share_text} of the time in position; "
-        f"{faults} fault episode(s){tip_text}; {source} -> {result.out_dir}"
+        f"{len(faults)} fault episode(s){tip_text}; {source} -> {result.out_dir}"
     )
     gaps = gaps_line(s.get("gaps", []))
     if gaps:

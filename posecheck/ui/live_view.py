@@ -158,7 +158,13 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
 
 
 def _view_words(view: str) -> str:
+    """How the person faces the camera: "side-on to the camera"."""
     return "side-on to the camera" if view == "side" else "facing the camera"
+
+
+def _camera_words(view: str) -> str:
+    """Where the camera goes, after the word "camera": "side-on"."""
+    return "side-on" if view == "side" else "in front of you"
 
 
 def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
@@ -344,7 +350,7 @@ def _describe_routine(routine: routines.Routine, stretches: dict) -> None:
         st.markdown(f"**{routine.summary}**")
     st.markdown("\n".join(
         f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; camera "
-        f"{'side-on' if stretches[s.stretch_id].view == 'side' else 'in front of you'}"
+        f"{_camera_words(stretches[s.stretch_id].view)}"
         + (f"; then rest {s.rest_after_s:g} s" if i < len(routine.steps) else "")
         for i, s in enumerate(routine.steps, 1)))
     for note in routine.notes:

@@ -143,16 +143,16 @@ def render(today: date | None = None) -> None:
 
     from posecheck.routines import routine_names
 
+    names_by_id = routine_names(profile)  # read once: the table and the report use it
     st.subheader("Every session")
-    st.dataframe(stats.table_rows(records, routine_names(profile)), hide_index=True,
-                 width="stretch")
+    st.dataframe(stats.table_rows(records, names_by_id), hide_index=True, width="stretch")
 
     from posecheck.clinician_report import render_report
 
     label = profile or "no-profile"
     report = render_report(records, profile=profile or NO_PROFILE_LABEL, today=today,
                            generated_at=now, since=since_day, per_day=per_day,
-                           routine_names=routine_names(profile))
+                           routine_names=names_by_id)
     c1, c2 = st.columns(2)
     c1.download_button("Download the report for the physiotherapist (HTML, printable)",
                        data=report.encode("utf-8"),
