@@ -71,6 +71,21 @@ def error_lines(log: Path) -> list[str]:
             if ERROR_RE.search(line)]
 
 
+def prepared_workdir(clips: list[Path], workdir: Path | None, prefix: str) -> Path | None:
+    """The folder a benchmark keeps its logs in, or None (with the reason printed) when
+    its footage or headless Chromium is missing."""
+    missing = [str(c) for c in clips if not c.is_file()]
+    if missing:
+        print(f"footage not found: {', '.join(missing)}", file=sys.stderr)
+        return None
+    if not Path(CHROMIUM).exists():
+        print(f"headless Chromium not installed ({CHROMIUM})", file=sys.stderr)
+        return None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix=prefix))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir
+
+
 def soak(minutes: float, warmup_minutes: float, sample_s: float, clip_s: float, camera_fps: int,
          workdir: Path
          ) -> tuple[list[dict[str, float]], list[float], list[str], list[str]]:
@@ -153,14 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the server log and a screenshot here")
     args = parser.parse_args(argv)
-    if not (FOOTAGE / CLIP).is_file():
-        print(f"footage not found: {FOOTAGE / CLIP}", file=sys.stderr)
+    workdir = prepared_workdir([FOOTAGE / CLIP], args.workdir, "posecheck-soak-")
+    if workdir is None:
         return 1
-    if not Path(CHROMIUM).exists():
-        print(f"headless Chromium not installed ({CHROMIUM})", file=sys.stderr)
-        return 1
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="posecheck-soak-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     samples, drops, log_errors, page_errors = soak(
         args.minutes, args.warmup_minutes, args.sample_s, args.clip_s, args.camera_fps,
         workdir)

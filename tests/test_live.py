@@ -251,3 +251,32 @@ def test_rest_and_tips_are_not_listed_as_corrections() -> None:
     assert s.latest is not None and s.latest.status == Status.REST
     cues = [f.cue for f in s.summary().top_faults]
     assert not [c for c in cues if c.startswith("Rest for")], cues
+
+
+def test_the_speed_footer_gives_advice_only_when_the_check_is_slow() -> None:
+    from posecheck.ui.live_view import speed_words
+
+    assert speed_words(14.2) == "14 frames/s checked."
+    slow = speed_words(6.0)
+    assert slow.startswith("6 frames/s checked: this computer is slow")
+    assert "faster model" in slow and "lower camera resolution" in slow
+    assert "ms" not in slow
+
+
+def test_camera_checks_get_a_line_of_their_own_apart_from_the_form() -> None:
+    from posecheck.live import CheckLine
+    from posecheck.ui.live_view import camera_words
+    from posecheck.verdicts import Verdict
+
+    seen = CheckLine("Thighs seen at full length", "98%", Verdict.OK, "view",
+                     aim="Thighs look at least about as long as your trunk")
+    short = CheckLine("Shins seen at full length", "40%", Verdict.TOO_LOW, "view",
+                      aim="Shins look at least about as long as your trunk")
+    unknown = CheckLine("Shins seen at full length", "?", Verdict.UNKNOWN, "view")
+    assert camera_words([]) == ""
+    assert camera_words([seen]) == "Camera: the whole body is seen well enough to judge."
+    assert camera_words([seen, short]) == (
+        "Camera: Shins seen at full length: needs Shins look at least about as long as "
+        "your trunk")
+    # Unknown is never "good".
+    assert camera_words([seen, unknown]) == "Camera: Shins seen at full length not seen yet."

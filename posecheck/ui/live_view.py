@@ -14,6 +14,8 @@ speech synthesis (:mod:`posecheck.ui.speak`). In Routine mode the session is a
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,11 +28,17 @@ from posecheck import routines
 from posecheck.engine import TIP_PREFIX, Status
 from posecheck.errors import PosecheckError
 from posecheck.estimator import Estimator
-from posecheck.live import LiveSettings, LiveSnapshot, LiveStream, SessionSummary
+from posecheck.live import (
+    CheckLine,
+    LiveSettings,
+    LiveSnapshot,
+    LiveStream,
+    SessionSummary,
+)
 from posecheck.live_routine import RoutineSession, RoutineSnapshot, RoutineSummary
 from posecheck.routine_runner import RoutinePhase, Switch
 from posecheck.session_record import SessionRecord
-from posecheck.ui import common, speak
+from posecheck.ui import common, latest_frame_relay, speak
 from posecheck.verdicts import Verdict
 
 logger = logging.getLogger(__name__)
@@ -98,10 +106,33 @@ def get_stream(factory: Callable[[str], Estimator] | None = None) -> LiveStream:
     return stream
 
 
+# How much lower than the server's other threads the checking runs (a nice
+# value added). The stream's networking must answer the browser's keep-alive
+# checks within seconds, or the browser drops the call: on a loaded server the
+# model takes fewer frames instead.
+CHECKING_NICE = 10
+
+
+def _lower_this_threads_priority(nice: int = CHECKING_NICE) -> None:
+    """Run the calling thread (and the threads it starts, MediaPipe's) at a lower priority."""
+    if not hasattr(os, "setpriority"):
+        return
+    tid = threading.get_native_id()
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, max(now, nice)))
+    except OSError as exc:  # not allowed here: run as it is
+        logger.debug("could not lower the checking thread's priority: %s", exc)
+
+
 def make_video_callback(stream: LiveStream) -> Callable[[av.VideoFrame], av.VideoFrame]:
     """The webrtc frame callback: runs on a worker thread, never touches ``st``."""
+    lowered: set[int] = set()
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        if threading.get_ident() not in lowered:  # each stream's worker, on its first frame
+            _lower_this_threads_priority()
+            lowered.add(threading.get_ident())
         image = frame.to_ndarray(format="rgb24")
         out = stream.handle(image, frame.time, time.monotonic())
         return av.VideoFrame.from_ndarray(out, format="rgb24")
@@ -135,9 +166,10 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
     if snap.timer.endswith(" s"):
         st.progress(snap.hold_fraction)
     st.markdown(f"Time in correct form: {snap.good_s:.0f} s")
-    if snap.checks:
+    body_checks = [c for c in snap.checks if c.role != "view"]
+    if body_checks:
         rows = []
-        for c in snap.checks:
+        for c in body_checks:
             # What the check asks for is said where it is not met: the panel stays narrow.
             if c.is_tip:  # advice only: the form still counts
                 mark, state = TIP_MARK, f"tip: {c.aim}"
@@ -147,14 +179,38 @@ def _render_snapshot(snap: LiveSnapshot, stream_error: str | None) -> None:
                     "in range" if c.verdict == Verdict.OK else f"needs: {c.aim}")
             rows.append(f"| {mark} | {c.label} | {c.measured or c.value} | {state} |")
         st.markdown("| | Check | Measured | |\n|---|---|---|---|\n" + "\n".join(rows))
-    speed = []
+    camera = camera_words([c for c in snap.checks if c.role == "view"])
+    if camera:
+        st.caption(camera)
     if snap.fps is not None:
-        speed.append(f"{snap.fps:.0f} frames/s checked")
-    if snap.model_ms is not None:
-        speed.append(f"pose model {snap.model_ms:.0f} ms per frame")
-    if speed:
-        st.caption(" · ".join(speed) + ". If this is below ~10 frames/s, try the faster "
-                   "settings.")
+        st.caption(speed_words(snap.fps))
+
+
+def camera_words(view_checks: list[CheckLine]) -> str:
+    """The camera checks on one line, apart from the body's: they judge the picture."""
+    if not view_checks:
+        return ""
+    wrong = [c for c in view_checks if c.verdict.is_fault]
+    if wrong:
+        return "Camera: " + "; ".join(f"{c.label}: needs {c.aim}" for c in wrong)
+    if all(c.verdict == Verdict.OK for c in view_checks):
+        return "Camera: the whole body is seen well enough to judge."
+    return "Camera: " + ", ".join(c.label for c in view_checks
+                                  if c.verdict == Verdict.UNKNOWN) + " not seen yet."
+
+
+# Below this, a stretch's movement is still followed but the cues come late.
+SLOW_FPS = 10.0
+
+
+def speed_words(fps: float) -> str:
+    """The panel's footer: how many frames are checked, and what to do when too few."""
+    line = f"{fps:.0f} frames/s checked"
+    if fps >= SLOW_FPS:
+        return line + "."
+    return (line + ": this computer is slow for the live check, so the cues may come "
+            "late. In Video settings, choose the faster model or the lower camera "
+            "resolution.")
 
 
 def _view_words(view: str) -> str:
@@ -181,6 +237,7 @@ def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
             _skip()
     else:
         st.markdown(f"Now: **{snap.stretch_name}** ({snap.dosage})")
+        st.caption(f"Camera for {snap.stretch_name} ({_view_words(snap.view)}): {snap.camera}")
         # On a line of its own: beside the name, the narrow panel cut its label short.
         if st.button("Skip this stretch", key="routine_skip", icon=":material/skip_next:"):
             _skip()
@@ -349,7 +406,7 @@ def _describe_routine(routine: routines.Routine, stretches: dict) -> None:
     if routine.summary:
         st.markdown(f"**{routine.summary}**")
     st.markdown("\n".join(
-        f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; camera "
+        f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; "
         f"{_camera_words(stretches[s.stretch_id].view)}"
         + (f"; then rest {s.rest_after_s:g} s" if i < len(routine.steps) else "")
         for i, s in enumerate(routine.steps, 1)))
@@ -402,6 +459,7 @@ def render() -> None:
                                   routine_stretches=stretches or None, profile=profile))
     width_px, height_px = (320, 240) if low_res else (640, 480)
     with video_col:
+        latest_frame_relay.install()
         ctx = webrtc_streamer(
             key=WEBRTC_KEY,
             mode=WebRtcMode.SENDRECV,
