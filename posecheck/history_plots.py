@@ -24,7 +24,6 @@ STATUS_COLOURS = {DONE: "#2ca25f", PARTIAL: "#fdae6b", MISSED: "#e5e5e5"}
 OUTSIDE_COLOUR = "#ffffff"
 BAND_COLOUR = "#2ca25f"
 LINE_COLOUR = "#3182bd"
-MIN_WEEKS = 5
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -41,9 +40,8 @@ def adherence_calendar(adherence: Adherence, title: str = "") -> Figure:
         ax.text(0.5, 0.5, "no days in the period", ha="center", va="center")
         return fig
     last_monday = days[-1].day - timedelta(days=days[-1].day.weekday())
+    # The period's weeks only: weeks before it would read as weeks missed.
     first_monday = days[0].day - timedelta(days=days[0].day.weekday())
-    # At least MIN_WEEKS shown, so a short period still reads as a calendar.
-    first_monday = min(first_monday, last_monday - timedelta(weeks=MIN_WEEKS - 1))
     weeks = (last_monday - first_monday).days // 7 + 1
     grid = [[0] * weeks for _ in range(7)]
     for d in days:

@@ -90,7 +90,7 @@ class RoutineSummary:
                 continue
             what = summary.lines()[1]
             out.append(f"{name}: {state} - {what}; {summary.good_s:.0f} s in correct form")
-            out.extend(f"  {f.cue} ({f.times}x, {f.seconds:.0f} s in total)"
+            out.extend(f"  Correction: {f.cue} ({f.times}x, {f.seconds:.0f} s in total)"
                        for f in summary.top_faults)
         return out
 

@@ -183,6 +183,26 @@ def _model_id(variant: str | None, origin: str, sha256: str) -> str:
     return f"{variant or 'custom'}:{origin}:{sha256[:12]}"
 
 
+def describe_model_id(model_id: str) -> str:
+    """A model id in words: 'MediaPipe pose landmarker, full, assembled from the npm
+    package @mediapipe/pose 0.5.1675469404 (file b2fa16556709)'."""
+    variant, _, rest = model_id.partition(":")
+    origin, _, digest = rest.rpartition(":")
+    if not origin:
+        return model_id
+    if origin == "official":
+        where = "MediaPipe's published bundle"
+    elif origin.startswith("assembled-npm-pose-"):
+        where = ("assembled from the npm package @mediapipe/pose "
+                 + origin.removeprefix("assembled-npm-pose-"))
+    elif origin == "file":
+        where = "from a model file given by path"
+    else:
+        where = origin
+    kind = "unnamed variant" if variant == "custom" else variant
+    return f"MediaPipe pose landmarker, {kind}, {where} (file {digest})"
+
+
 def _official_path(variant: str, cache_dir: Path | str | None) -> Path:
     return models_dir(cache_dir) / f"pose_landmarker_{variant}.task"
 

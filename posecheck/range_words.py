@@ -228,11 +228,18 @@ def _inclination(check: Check) -> str:
     return f"{what} {away} {_between(check.min, check.max, _deg)} from {level}"  # type: ignore[arg-type]
 
 
+def _level_of(check: Check) -> str:
+    """What an elevation is measured from: 'the level of your knee'."""
+    a = check.measure.points[0]
+    side = check.measure.side
+    # The subject names the side; the part it is measured from is on the same side.
+    return f"the level of your {_part(a, 'facing' if side in _SIDE_WORDS else side)}"
+
+
 def _elevation(check: Check) -> str:
     a, b = check.measure.points
     side = check.measure.side
-    # The subject names the side; the part it is measured from is on the same side.
-    base = f"the level of your {_part(a, 'facing' if side in _SIDE_WORDS else side)}"
+    base = _level_of(check)
     subject = _part(b, side)
     if _bare(a)[1] == "ear" and _bare(b)[1] == "nose":
         subject = "face up: nose"
@@ -376,7 +383,7 @@ def value_words(check: Check, value: float) -> str:
     if kind == "length":
         return as_long_as_trunk(value)
     if kind == "elevation":
-        return f"{abs(value):.0f}° {'above' if value >= 0 else 'below'} the level"
+        return f"{abs(value):.0f}° {'above' if value >= 0 else 'below'} {_level_of(check)}"
     if kind == "lean":
         way = check.measure.toward if value >= 0 else (
             "front" if check.measure.toward == "back" else "back")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from posecheck.analysis_rate import rate_words
+from posecheck.model import describe_model_id
 from posecheck.range_words import plain_range, range_detail, value_words
 from posecheck.summary import Summary
 
@@ -296,7 +297,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     )
     if st["chosen"] == "recognized":
         score = st.get("score")
-        score_text = f", matched {score:.0%} of the frames" if score is not None else ""
+        score_text = (f" (its position seen in {score:.0%} of the frames)"
+                      if score is not None else "")
         lines.append(f"Stretch: recognised automatically as **{st['name']}**{score_text}  ")
     if data.get("profile"):
         lines.append(f"Ranges: profile **{data['profile']}**  ")
@@ -382,8 +384,10 @@ def render_markdown(data: Mapping[str, Any]) -> str:
         "",
         "## Details",
         "",
-        f"- Pose model: `{lm['model_id']}`, run on "
+        f"- Pose model: {describe_model_id(lm['model_id'])}, run on "
         f"{rate_words(lm.get('analysis_fps'))}",
-        "- Landmarks: " + ("landmarks from cache" if lm["from_cache"] else "estimated now"),
+        "- Landmarks: " + ("landmarks from cache (saved when this video was first "
+                           "analysed with the same model and settings)"
+                           if lm["from_cache"] else "estimated from the video for this report"),
     ]
     return "\n".join(lines) + "\n"

@@ -104,7 +104,8 @@ def test_outputs_exist_and_agree(runs: dict, stretch_id: str) -> None:
     assert s["stretch"]["id"] == stretch_id
     assert (folder / "plot.png").read_bytes()[:4] == b"\x89PNG"
     md = (folder / "report.md").read_text()
-    assert "session report" in md and "estimated now" in md
+    assert "session report" in md and "estimated from the video for this report" in md
+    assert "MediaPipe pose landmarker, full, " in md
 
 
 @pytest.mark.parametrize("stretch_id", list(VIDEOS))

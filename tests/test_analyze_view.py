@@ -22,7 +22,7 @@ def test_unrecognised_clip_names_the_file_and_the_closest_stretch() -> None:
                                     "no stretch matched well enough", "prone_on_elbows", 0.12)
     text = not_recognized_message("forearm_plank.mp4", exc)
     assert '"forearm_plank.mp4"' in text
-    assert "Prone on elbows" in text and "12%" in text
+    assert "Prone on elbows, whose position it saw in 12% of the frames" in text
     assert "Stretch box above" in text
     assert "/tmp" not in text and "--stretch" not in text
     # The command line keeps its own wording.

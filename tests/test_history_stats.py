@@ -156,3 +156,20 @@ def test_shipped_routines_have_names_for_the_table() -> None:
     from posecheck.routines import routine_names
 
     assert routine_names()["extension_rotation"] == "Extension and rotation"
+
+
+def test_the_calendar_shows_the_weeks_of_the_period_and_no_earlier_ones() -> None:
+    from datetime import date, timedelta
+
+    from posecheck.history_plots import adherence_calendar
+    from posecheck.history_stats import DONE, MISSED, Adherence, DayAdherence
+
+    one_day = Adherence(1, (DayAdherence(date(2026, 12, 2), 1, 1, DONE),))
+    grid = adherence_calendar(one_day).axes[0].images[0].get_array()
+    assert grid.shape == (7, 1)  # one week: the period's (Mon 30 Nov to Sun 6 Dec)
+    start = date(2026, 11, 25)  # a Wednesday, to a Tuesday 13 days later: three weeks
+    days = tuple(DayAdherence(start + timedelta(days=i), 0, 0, MISSED) for i in range(14))
+    grid = adherence_calendar(Adherence(1, days)).axes[0].images[0].get_array()
+    assert grid.shape == (7, 3)
+    assert grid[0][0] == 0 and grid[1][0] == 0  # Mon 23 and Tue 24 Nov: before the period
+    assert grid[2][0] == 1  # Wed 25 Nov: the first day, missed

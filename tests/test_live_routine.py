@@ -163,3 +163,21 @@ def test_each_step_of_a_live_routine_goes_into_the_history() -> None:
     for r in finished:
         assert sum(x.session_id == r.session_id and x.finished for x in saved) == 1
     assert stream.finish_session() == finished  # STOP again saves nothing more
+
+
+def test_the_routine_summary_labels_each_correction_under_its_stretch() -> None:
+    from posecheck.live import FaultTally, SessionSummary
+
+    step = SessionSummary(
+        stretch_name="Prone on elbows", dosage="3 x 30 s hold", kind="hold", duration_s=40,
+        good_s=12, holds_done=0, holds_target=3, hold_target_s=30, reps_done=0,
+        reps_with_fault=0, reps_target=0, complete=False, frames=300,
+        top_faults=(FaultTally("hips", "Hips down", "Let your hips rest on the floor", 2, 9),))
+    summary = RoutineSummary("Extension", (("Prone on elbows", "stopped", step),
+                                           ("Prone press-up", "not reached", None)))
+    assert summary.lines() == [
+        "Extension: 0 of 2 stretches done",
+        "Prone on elbows: stopped - Holds completed: 0 of 3 (30 s each); 12 s in correct form",
+        "  Correction: Let your hips rest on the floor (2x, 9 s in total)",
+        "Prone press-up: not reached",
+    ]

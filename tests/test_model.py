@@ -315,3 +315,17 @@ def test_cached_official_with_wrong_digest_is_ignored(tmp_path: Path) -> None:
     (models / "pose_landmarker_full.task").write_bytes(shared_model().path.read_bytes())
     resolved = resolve_model("full", cache_dir=tmp_path, allow_download=False)
     assert resolved.source == "assembled"
+
+
+def test_a_model_id_reads_in_words_in_the_report() -> None:
+    from posecheck.model import describe_model_id
+
+    assert describe_model_id("full:assembled-npm-pose-0.5.1675469404:b2fa16556709") == (
+        "MediaPipe pose landmarker, full, assembled from the npm package @mediapipe/pose "
+        "0.5.1675469404 (file b2fa16556709)")
+    assert describe_model_id("heavy:official:0123456789ab") == (
+        "MediaPipe pose landmarker, heavy, MediaPipe's published bundle (file 0123456789ab)")
+    assert describe_model_id("custom:file:0123456789ab") == (
+        "MediaPipe pose landmarker, unnamed variant, from a model file given by path "
+        "(file 0123456789ab)")
+    assert describe_model_id("model-x") == "model-x"  # not an id of ours: as it is

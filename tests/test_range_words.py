@@ -107,6 +107,11 @@ def test_measured_values_read_in_the_same_terms() -> None:
     assert value_words(hips, -10) == "a tenth of your trunk length below the line"
     tilt = LIBRARY["pelvic_tilt"].check("tilt")
     assert value_words(tilt, -2) == "closed 2° from rest"
+    # A level says what it is the level of, as the range does.
+    hips_up = LIBRARY["kneeling_lumbar_flexion"].check("kneeling")
+    assert plain_range(hips_up).endswith("above the level of your knee")
+    assert value_words(hips_up, 57) == "57° above the level of your knee"
+    assert value_words(hips_up, -4) == "4° below the level of your knee"
     for _, check in ALL_CHECKS:
         # Joint angles and inclinations are never negative; heights, levels and leans can be.
         signed = check.relative or check.measure.kind not in ("angle", "inclination")

@@ -54,7 +54,8 @@ def test_summary_holds_faults_and_shares(data: dict) -> None:
 def test_markdown_reads_as_a_report(data: dict) -> None:
     md = report.render_markdown(data)
     assert md.startswith("# Lean test: session report")
-    assert "recognised automatically" in md and "81%" in md
+    assert ("recognised automatically as **Lean test** (its position seen in 81% of the "
+            "frames)") in md
     assert "**Holds: 1 of 1 holds of 1.5 s**" in md
     assert "Straighten your knee" in md
     assert "below the limit of 150°" in md
@@ -79,7 +80,7 @@ def test_repetition_summary() -> None:
     assert data["reps"]["good"] == 3 and data["reps"]["with_fault"] == 1
     md = report.render_markdown(data)
     assert "Repetitions: 3 with good form, 1 with a fault" in md
-    assert "estimated now" in md
+    assert "Landmarks: estimated from the video for this report" in md
 
 
 def test_a_recording_never_in_position_says_what_kept_it_out() -> None:

@@ -62,13 +62,19 @@ def test_tune_view_loads_a_cache_compares_and_saves(env: Path) -> None:
     assert key in sliders
     assert len(at.dataframe) == 2
     table = at.dataframe[0].value
-    assert list(table["ranges"])[:2] == ["shipped", "current edit"]
+    assert list(table["ranges"])[:2] == ["standard", "current edit"]
     # The same ranges judged on the labelled set of real footage.
     labelled = at.dataframe[1].value
-    assert list(labelled["ranges"])[:2] == ["shipped", "current edit"]
+    assert list(labelled["ranges"])[:2] == ["standard", "current edit"]
     agree, items = (int(x) for x in labelled["agreement"][0].split("/"))
     assert 0 < agree <= items
-    assert any("On the labelled set" in m.value for m in at.markdown)
+    # The heading counts the same answers as the table.
+    heading = next(m.value for m in at.markdown if "On the labelled set" in m.value)
+    assert f"({items} answers in all;" in heading, heading
+    # The page speaks of checks by their names, not by the ids in the files.
+    words = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "`sit_back`" not in words and "shipped" not in words
+    assert "landmark cache" not in " ".join(str(c.label) for c in at.multiselect)
     shipped_max = profiles.resolve_stretch(STRETCH).check("sit_back").max
     assert shipped_max is not None
     sliders[key].set_value(shipped_max + 7).run()

@@ -58,8 +58,8 @@ def not_recognized_message(name: str, exc: StretchNotRecognizedError) -> str:
     library = common.library()
     closest = ""
     if exc.closest_id in library and exc.closest_score:
-        closest = (f" The closest was {library[exc.closest_id].name}, matched in "
-                   f"{exc.closest_score:.0%} of the frames, which is not enough to be sure.")
+        closest = (f" The closest was {library[exc.closest_id].name}, whose position it saw "
+                   f"in {exc.closest_score:.0%} of the frames: not enough to be sure.")
     return (f"posecheck could not tell which stretch \"{name}\" shows.{closest} "
             "Choose the stretch in the Stretch box above and press Analyze again.")
 

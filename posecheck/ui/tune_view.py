@@ -32,6 +32,17 @@ logger = logging.getLogger(__name__)
 
 NEW_PROFILE = "New profile…"
 _KEY = "tune"
+# What each kind of check does, in the words of the page.
+ROLE_WORDS = {
+    "position": "position: met once the person is in the stretch",
+    "form": "form: a fault while in the stretch",
+    "safety": "safety: pushing too far",
+    "view": "camera: whether the camera sees the body well enough",
+}
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- recordings
@@ -108,7 +119,7 @@ def _recordings() -> tuple[list[Any], list[str]]:
     )
     caches = _cached_files()
     chosen = st.multiselect(
-        "…or pick recordings already analysed (landmark caches)", caches,
+        "…or pick recordings already analysed on this computer", caches,
         format_func=_cache_label, key=f"{_KEY}_caches",
     )
     sequences, names = [], []
@@ -134,7 +145,7 @@ def _profile_picker() -> str | None:
     names = profiles.list_profiles()
     choice = st.selectbox("Profile to tune", [*names, NEW_PROFILE], key=f"{_KEY}_profile",
                           help="Tuned ranges are kept in a profile (one per patient or "
-                          "clinic); the shipped reference files are not changed.")
+                          "clinic); the standard ranges that come with posecheck are not changed.")
     if choice != NEW_PROFILE:
         return choice
     name = st.text_input("New profile name", key=f"{_KEY}_new_profile",
@@ -214,7 +225,7 @@ def _histogram(check: Check, values_by_run: Sequence[np.ndarray], names: Sequenc
     for value in (proposal.min, proposal.max):
         if value is not None:
             ax.axvline(value, color="#d95f02", linestyle=":", linewidth=2)
-    ax.plot([], [], color="#444", linestyle="--", label="shipped")
+    ax.plot([], [], color="#444", linestyle="--", label="standard")
     if proposal.ok:
         ax.plot([], [], color="#d95f02", linestyle=":", linewidth=2, label="proposal")
     ax.set_xlim(lo, hi)
@@ -374,8 +385,14 @@ def _labelled_set_section(shipped: Stretch,
     items = tuple(i for i in labels.items if i.stretch == shipped.id)
     if not items:
         return
-    st.markdown(f"**On the labelled set** ({len(items)} photos and clips of real people "
-                f"for {shipped.name}, labelled by eye; see `posecheck eval`)")
+    photos_n = sum(i.kind == "photo" for i in items)
+    parts_n = sum(len(i.segments) for i in items if i.kind != "photo")
+    clips_n = len(items) - photos_n
+    st.markdown(f"**On the labelled set**: {_count(photos_n, 'photo')} and "
+                f"{_count(parts_n, 'labelled part')} of {_count(clips_n, 'clip')} of real "
+                f"people for {shipped.name}, each with its expected answer set by eye "
+                f"({photos_n + parts_n} answers in all; `posecheck eval` gives every "
+                "stretch)")
     subset = LabelledSet(labels.path, items)
     rows, detail = [], ""
     for name, ranges in configs.items():
@@ -401,7 +418,7 @@ def render() -> None:
     st.header("Tune the angle ranges")
     st.write("Every body is different. Load recordings of a stretch done well, see what "
              "each check measured, and set the ranges for a patient or a clinic. Changes "
-             "go into a profile; the shipped ranges stay as they are.")
+             "go into a profile; the standard ranges stay as they are.")
     left, right = st.columns(2)
     with left:
         stretch_id = common.stretch_picker(f"{_KEY}_stretch")
@@ -452,10 +469,10 @@ def render() -> None:
         values = np.concatenate(per_run) if per_run else np.zeros(0)
         bounds = _slider_bounds(c, s_check, values, p)
         unit = c.measure.unit
-        kind = c.role + ("" if c.required else ", optional")
         with st.container(border=True):
-            st.markdown(f"**{c.label}** · `{c.id}` · {kind}")
-            info = (f"shipped {tuning.format_range(s_check.min, s_check.max, unit)} · "
+            st.markdown(f"**{c.label}** · {ROLE_WORDS[c.role]}"
+                        + ("" if c.required else ", advice only"))
+            info = (f"standard {tuning.format_range(s_check.min, s_check.max, unit)} · "
                     f"{'profile' if profile else 'current'} "
                     f"{tuning.format_range(c.min, c.max, unit)} · ")
             if p.ok:
@@ -491,7 +508,7 @@ def render() -> None:
         invalid = str(exc)
         st.error(f"This edit cannot be saved: {exc}")
     configs: dict[str, dict[str, tuple[float | None, float | None]]] = {
-        "shipped": tuning.ranges_of(shipped),
+        "standard": tuning.ranges_of(shipped),
     }
     if profile and tuning.ranges_of(base) != tuning.ranges_of(shipped):
         configs[f"profile {profile} (saved)"] = tuning.ranges_of(base)
@@ -519,19 +536,19 @@ def render() -> None:
             else:
                 st.session_state[f"{_KEY}_saved"] = (
                     f"Saved to profile '{profile}' ({path})" if path else
-                    f"The edit equals the shipped ranges: profile '{profile}' keeps none "
+                    f"The edit equals the standard ranges: profile '{profile}' keeps none "
                     f"for this stretch.")
                 st.rerun()
     with reset:
         can_reset = profile is not None and profile in profiles.list_profiles()
-        if st.button("Reset this stretch to the shipped ranges", disabled=not can_reset,
+        if st.button("Reset this stretch to the standard ranges", disabled=not can_reset,
                      key=f"{_KEY}_reset"):
             assert profile is not None
             profiles.reset(profile, stretch_id)
             for c in base.checks:
                 st.session_state.pop(_slider_key(stretch_id, profile, c.id), None)
             st.session_state[f"{_KEY}_saved"] = (
-                f"Profile '{profile}' uses the shipped ranges for {shipped.name} again.")
+                f"Profile '{profile}' uses the standard ranges for {shipped.name} again.")
             st.rerun()
     message = st.session_state.pop(f"{_KEY}_saved", None)
     if message:
