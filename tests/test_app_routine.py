@@ -45,7 +45,7 @@ def test_routine_mode_lists_the_profiles_routines_and_names_a_broken_one(
                for e in errors), errors
     picker.set_value("jane_daily").run()
     text = _all_text(at)
-    assert "**Pelvic tilt**: 10 repetitions" in text
+    assert "**Pelvic tilt**: 10 repetitions; side-on to the camera" in text
     assert "then rest 20 s" in text
     settings = at.session_state["posecheck_live_stream"]._settings
     assert settings.routine.id == "jane_daily"

@@ -280,3 +280,39 @@ def test_camera_checks_get_a_line_of_their_own_apart_from_the_form() -> None:
         "your trunk")
     # Unknown is never "good".
     assert camera_words([seen, unknown]) == "Camera: Shins seen at full length not seen yet."
+
+
+def test_each_stream_worker_checks_at_a_lower_priority():
+    """Every worker thread that runs the frame callback is lowered on its first frame,
+    a later worker too (so a restarted stream does not check at full priority)."""
+    import os
+    import threading
+
+    import av
+    import numpy as np
+
+    from posecheck.ui.live_view import CHECKING_NICE, make_video_callback
+
+    class EchoStream:
+        def handle(self, image, frame_time, now_s):
+            return image
+
+    callback = make_video_callback(EchoStream())
+    frame = av.VideoFrame.from_ndarray(np.zeros((8, 8, 3), np.uint8), format="rgb24")
+    seen: list[tuple[int, int]] = []
+
+    def worker():
+        before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        callback(frame)
+        callback(frame)
+        seen.append((before, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+
+    # One stream after the other, each with a fresh worker; the system reuses the
+    # ids of ended threads (here the third often gets the first one's).
+    for _ in range(3):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert len(seen) == 3
+    for before, after in seen:
+        assert after == min(19, max(before, CHECKING_NICE))

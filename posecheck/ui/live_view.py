@@ -127,12 +127,13 @@ def _lower_this_threads_priority(nice: int = CHECKING_NICE) -> None:
 
 def make_video_callback(stream: LiveStream) -> Callable[[av.VideoFrame], av.VideoFrame]:
     """The webrtc frame callback: runs on a worker thread, never touches ``st``."""
-    lowered: set[int] = set()
+    # Per thread, not per thread id: a restarted stream's worker may reuse an old id.
+    worker = threading.local()
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
-        if threading.get_ident() not in lowered:  # each stream's worker, on its first frame
+        if not getattr(worker, "lowered", False):  # each stream's worker, on its first frame
             _lower_this_threads_priority()
-            lowered.add(threading.get_ident())
+            worker.lowered = True
         image = frame.to_ndarray(format="rgb24")
         out = stream.handle(image, frame.time, time.monotonic())
         return av.VideoFrame.from_ndarray(out, format="rgb24")
@@ -216,11 +217,6 @@ def speed_words(fps: float) -> str:
 def _view_words(view: str) -> str:
     """How the person faces the camera: "side-on to the camera"."""
     return "side-on to the camera" if view == "side" else "facing the camera"
-
-
-def _camera_words(view: str) -> str:
-    """Where the camera goes, after the word "camera": "side-on"."""
-    return "side-on" if view == "side" else "in front of you"
 
 
 def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
@@ -407,7 +403,7 @@ def _describe_routine(routine: routines.Routine, stretches: dict) -> None:
         st.markdown(f"**{routine.summary}**")
     st.markdown("\n".join(
         f"{i}. **{stretches[s.stretch_id].name}**: {s.dosage.describe()}; "
-        f"{_camera_words(stretches[s.stretch_id].view)}"
+        f"{_view_words(stretches[s.stretch_id].view)}"
         + (f"; then rest {s.rest_after_s:g} s" if i < len(routine.steps) else "")
         for i, s in enumerate(routine.steps, 1)))
     for note in routine.notes:
