@@ -203,6 +203,20 @@ def _check_labels(page) -> set[str]:
     return {row.split("\t")[1].strip() for row in rows if "\t" in row}
 
 
+def _press_stop(page, sid: str, log: Path) -> None:
+    """STOP on ``sid``'s page, or an error that says whether its stream had ended."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    frame = webrtc_frame(page)
+    try:
+        frame.get_by_role("button", name="STOP").click(timeout=30_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(log.with_name(f"no_stop_{sid}.png")))
+        ended = frame.get_by_role("button", name="START").count() > 0
+        state = "its stream had ended by itself" if ended else "no STOP or START button"
+        raise AssertionError(f"{sid}: {state}; server log:\n{log.read_text()[-3000:]}") from None
+
+
 def test_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -259,7 +273,7 @@ def test_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -> Non
                 assert seen[sid] <= labels[sid], (sid, seen[sid] - labels[sid])
             # Stop one session; the others go on, and its summary is its own.
             first = SESSIONS[0][0]
-            webrtc_frame(pages[first]).get_by_role("button", name="STOP").click()
+            _press_stop(pages[first], first, tmp_path / "streamlit.log")
             pages[first].get_by_text("Your session").wait_for(timeout=30_000)
             _wait_run_finished(pages[first])
             summary = _panel_lines(pages[first])
@@ -273,7 +287,7 @@ def test_sessions_at_once_keep_apart(needs_browser: None, tmp_path: Path) -> Non
             for sid, page in pages.items():
                 if sid == first:
                     continue
-                webrtc_frame(page).get_by_role("button", name="STOP").click()
+                _press_stop(page, sid, tmp_path / "streamlit.log")
                 page.get_by_text("Your session").wait_for(timeout=30_000)
                 _wait_run_finished(page)
                 text = _panel_lines(page)
