@@ -479,6 +479,11 @@ class LiveSettings:
     profile: str | None = None  # whose history the session goes into
 
 
+def _server_stopping(exc: Exception) -> bool:
+    """Whether ``exc`` is MediaPipe refusing work because the interpreter is exiting."""
+    return isinstance(exc, RuntimeError) and "after shutdown" in str(exc)
+
+
 class LiveStream:
     """What a camera stream's callback talks to, for one browser session.
 
@@ -659,6 +664,9 @@ class LiveStream:
         try:
             out = session.process(frame_rgb, t_s)
         except Exception as exc:
+            if _server_stopping(exc):  # a last frame as the server exits: nothing went wrong
+                logger.info("frame not checked: the server is stopping")
+                return frame_rgb
             logger.exception("live frame failed")
             session.record_error(f"{type(exc).__name__}: {exc}")
             return frame_rgb

@@ -218,6 +218,21 @@ def test_live_stream_survives_a_failing_estimator() -> None:
     assert "no model here" in (stream.error or "")
 
 
+def test_a_frame_arriving_as_the_server_exits_is_not_an_error(caplog) -> None:
+    class Stopping(FakeEstimator):
+        def estimate(self, frame_rgb: np.ndarray, timestamp_ms: int) -> Pose | None:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    stream = LiveStream(lambda model: Stopping([GOOD]))
+    stream.configure(LiveSettings(load_stretch(STRETCH_ID)))
+    frame = _frame()
+    with caplog.at_level("INFO", logger="posecheck.live"):
+        assert stream.handle(frame, 0.0, 0.0) is frame
+    assert stream.session is not None and stream.session.snapshot().error is None
+    assert [r.getMessage() for r in caplog.records] == ["frame not checked: the server is stopping"]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
 def test_a_tip_reads_as_a_tip_while_the_form_counts() -> None:
     from synthetic import PRESS_UP
 
