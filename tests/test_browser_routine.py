@@ -126,7 +126,8 @@ def test_a_routine_runs_end_to_end_and_its_cues_are_spoken(routine_server,
                                   "1 hold of 3 seconds."
                 page.get_by_text("Now: Pelvic tilt").first.wait_for(timeout=60_000)
                 # The camera setup of the step on, not only in the folded routine panel.
-                page.get_by_text("Camera for Pelvic tilt (").first.wait_for(timeout=30_000)
+                setup = page.get_by_text("Set-up for Pelvic tilt: Camera at floor level, side-on")
+                setup.first.wait_for(timeout=30_000)
                 _save_screenshot(page, tmp_path, "routine_step2.png")
                 said = _wait_spoken(page, "Now: Pelvic tilt, 10 repetitions.", 60)
                 # Still kneeling in the footage: recognition says so.

@@ -46,6 +46,13 @@ def test_every_stretch_says_how_the_body_is_placed() -> None:
     assert set(load_stretch("pelvic_tilt").recognition.still) == {"hips", "knees"}
 
 
+def test_every_set_up_says_how_to_face_the_camera() -> None:
+    # The page shows the set-up text alone, so it must carry the stretch's view.
+    for stretch in load_library().values():
+        words = "side-on" if stretch.view == "side" else "facing you"
+        assert words in stretch.setup, (stretch.id, stretch.view, stretch.setup)
+
+
 def test_rotation_stretches_flag_forcing() -> None:
     for stretch_id in ("hooklying_rotation", "trunk_rotation_leg_over"):
         safety = [c for c in load_stretch(stretch_id).checks if c.role == "safety"]

@@ -227,13 +227,13 @@ def _render_routine(snap: RoutineSnapshot, stream_error: str | None) -> None:
     elif snap.phase == RoutinePhase.REST:
         st.info(f"**Rest** - {snap.rest_left_s:.0f} s, then **{snap.stretch_name}** "
                 f"({snap.dosage})")
-        st.markdown(f"**Set up the camera for {snap.stretch_name}** "
-                    f"({_view_words(snap.view)}): {snap.camera}")
+        # The set-up text says side-on or facing (a reference test holds it to the view).
+        st.markdown(f"**Set up the camera for {snap.stretch_name}**: {snap.camera}")
         if st.button("Skip the rest", key="routine_skip_rest", icon=":material/skip_next:"):
             _skip()
     else:
         st.markdown(f"Now: **{snap.stretch_name}** ({snap.dosage})")
-        st.caption(f"Camera for {snap.stretch_name} ({_view_words(snap.view)}): {snap.camera}")
+        st.caption(f"Set-up for {snap.stretch_name}: {snap.camera}")
         # On a line of its own: beside the name, the narrow panel cut its label short.
         if st.button("Skip this stretch", key="routine_skip", icon=":material/skip_next:"):
             _skip()
