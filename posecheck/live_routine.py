@@ -57,7 +57,6 @@ class RoutineSnapshot:
     stretch_name: str  # the step on (or coming)
     dosage: str
     camera: str  # how to set up the camera for it
-    view: str  # side | front
     next_name: str | None  # the step after it
     next_camera: str | None
     rest_left_s: float
@@ -336,7 +335,6 @@ class RoutineSession:
             stretch_name=stretch.name,
             dosage=stretch.dosages[dosage_index].describe(),
             camera=stretch.setup,
-            view=stretch.view,
             next_name=nxt.name if nxt is not None else None,
             next_camera=nxt.setup if nxt is not None else None,
             rest_left_s=state.rest_left_s,

@@ -301,10 +301,8 @@ def test_each_stream_worker_checks_at_a_lower_priority():
     """Every worker thread that runs the frame callback is lowered on its first frame,
     a later worker too (so a restarted stream does not check at full priority)."""
     import os
-    import threading
 
     import av
-    import numpy as np
 
     from posecheck.ui.live_view import CHECKING_NICE, make_video_callback
 
