@@ -10,12 +10,16 @@ nothing is invented across a gap. Frames after the last model frame take
 its pose, at most ``1 / rate_hz`` seconds old.
 
 Pure: frames go in as opaque items with their timestamps, poses come from
-the ``estimate`` callable given.
+the ``estimate`` callable given. The same two steps are there on their own
+for a pipeline that runs the model elsewhere: :class:`ModelFramePicker`
+groups the frames around each model frame, :class:`Interpolator` fills in a
+group once its model frame's pose is known.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,46 +60,92 @@ def interpolate_pose(a: Pose | None, b: Pose | None, weight: float) -> Pose | No
                 (1 - weight) * a.visibility + weight * b.visibility, b.image_size, world)
 
 
+@dataclass
+class Group:
+    """The frames that wait for one model frame: those before it (``held``), then it.
+
+    ``frame`` is None for the frames after the last model frame.
+    """
+
+    held: list[tuple[Any, float]]
+    frame: tuple[Any, float] | None
+
+
+class ModelFramePicker:
+    """Feed frames in order with :meth:`add`; a model frame closes a :class:`Group`."""
+
+    def __init__(self, rate_hz: float | None, frame_interval_s: float | None = None) -> None:
+        if rate_hz is not None and rate_hz <= 0:
+            raise ValueError(f"the analysis rate must be positive, got {rate_hz}")
+        self._period_s = 1.0 / rate_hz if rate_hz else 0.0
+        self._slack_s = 0.25 * frame_interval_s if frame_interval_s else 0.0
+        self._last_t: float | None = None
+        self._held: list[tuple[Any, float]] = []
+        self.model_frames = 0
+
+    def add(self, item: Any, t_s: float) -> Group | None:
+        if self._last_t is not None and t_s - self._last_t < self._period_s - self._slack_s:
+            self._held.append((item, t_s))
+            return None
+        group = Group(self._held, (item, t_s))
+        self._held = []
+        self._last_t = t_s
+        self.model_frames += 1
+        return group
+
+    def finish(self) -> Group | None:
+        """The frames after the last model frame, if any."""
+        group = Group(self._held, None) if self._held else None
+        self._held = []
+        return group
+
+
+class Interpolator:
+    """Poses for each group's frames, the groups given in order with their model pose."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, Pose | None] | None = None
+
+    def release(self, group: Group, pose: Pose | None = None) -> Released:
+        """Every frame of ``group``, in order, with its pose (``pose``: the model frame's)."""
+        if group.frame is None:  # after the last model frame: its pose, as it was
+            before = self._last[1] if self._last is not None else None
+            return [(held, t, before) for held, t in group.held]
+        item, t_s = group.frame
+        out: Released = []
+        if self._last is not None:
+            t0, before = self._last
+            span = t_s - t0
+            out += [(held, t, interpolate_pose(before, pose, (t - t0) / span))
+                    for held, t in group.held]
+        self._last = (t_s, pose)
+        out.append((item, t_s, pose))
+        return out
+
+
 class SparsePoses:
     """Feed frames in order with :meth:`add`; each call releases the frames whose pose is known."""
 
     def __init__(self, estimate: Callable[[Any, float], Pose | None], rate_hz: float | None,
                  frame_interval_s: float | None = None) -> None:
-        if rate_hz is not None and rate_hz <= 0:
-            raise ValueError(f"the analysis rate must be positive, got {rate_hz}")
         self._estimate = estimate
-        self._period_s = 1.0 / rate_hz if rate_hz else 0.0
-        self._slack_s = 0.25 * frame_interval_s if frame_interval_s else 0.0
-        self._last: tuple[float, Pose | None] | None = None
-        self._pending: list[tuple[Any, float]] = []
-        self.model_frames = 0
+        self._picker = ModelFramePicker(rate_hz, frame_interval_s)
+        self._poses = Interpolator()
 
-    def _due(self, t_s: float) -> bool:
-        return self._last is None or t_s - self._last[0] >= self._period_s - self._slack_s
+    @property
+    def model_frames(self) -> int:
+        return self._picker.model_frames
 
     def add(self, item: Any, t_s: float) -> Released:
-        if not self._due(t_s):
-            self._pending.append((item, t_s))
+        group = self._picker.add(item, t_s)
+        if group is None:
             return []
-        pose = self._estimate(item, t_s)
-        self.model_frames += 1
-        out: Released = []
-        if self._last is not None:
-            t0, before = self._last
-            span = t_s - t0
-            for held, t in self._pending:
-                out.append((held, t, interpolate_pose(before, pose, (t - t0) / span)))
-        self._pending = []
-        self._last = (t_s, pose)
-        out.append((item, t_s, pose))
-        return out
+        return self._poses.release(group, self._estimate(item, t_s))
 
     def finish(self) -> Released:
         """The frames after the last model frame, with its pose."""
-        pose = self._last[1] if self._last is not None else None
-        out = [(held, t, pose) for held, t in self._pending]
-        self._pending = []
-        return out
+        group = self._picker.finish()
+        return self._poses.release(group) if group is not None else []
 
 
 def model_frame_share(timestamps_s: np.ndarray, rate_hz: float | None) -> float:

@@ -28,6 +28,7 @@ import numpy as np
 from mediapipe.tasks.python import BaseOptions, vision
 
 from posecheck import native_stderr
+from posecheck.cores import available_cores
 from posecheck.model import DEFAULT_VARIANT, ProgressCallback, ResolvedModel, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
 
@@ -257,6 +258,7 @@ class PoseEstimator:
         self._others_in_view = False
         self.people_checks = 0
         self._last_timestamp_ms: int | None = None
+        self._calls = 0
         self._followed_box_px: np.ndarray | None = None
         self._followed_at_ms: int | None = None
         self.frames_processed = 0
@@ -327,8 +329,8 @@ class PoseEstimator:
         if self.mode == "video" and timestamp_ms is None:
             raise ValueError("video mode needs a timestamp_ms for every frame")
         # The first frames print the native core's remaining start-up warnings.
-        quiet = native_stderr.quiet(logger) if self.frames_processed < 3 \
-            else contextlib.nullcontext()
+        quiet = native_stderr.quiet(logger) if self._calls < 3 else contextlib.nullcontext()
+        self._calls += 1
         with quiet:
             if self.mode == "video":
                 result = self._landmarker.detect_for_video(
@@ -342,10 +344,26 @@ class PoseEstimator:
             if len(lms) == NUM_LANDMARKS
         ]
 
+    @property
+    def last_timestamp_ms(self) -> int | None:
+        """The timestamp the landmarker was last given (after any bump)."""
+        return self._last_timestamp_ms
+
     def estimate(self, frame_rgb: np.ndarray, timestamp_ms: int = 0) -> Pose | None:
         """The followed person's pose in this frame, or None when nobody is seen."""
         poses = self.estimate_all(frame_rgb, timestamp_ms if self.mode == "video" else None)
-        now_ms = self._last_timestamp_ms if self.mode == "video" else None
+        return self.follow(poses, frame_rgb, self._last_timestamp_ms)
+
+    def follow(self, poses: list[Pose], frame_rgb: np.ndarray,
+               now_ms: int | None) -> Pose | None:
+        """Of everyone found in a frame (:meth:`estimate_all`), the person followed.
+
+        Updates the followed person and the people counters; called in frame
+        order. ``now_ms`` is the frame's timestamp in video mode (ignored in
+        image mode). The poses may come from another estimator of the same
+        settings (see :func:`video_estimators`).
+        """
+        now_ms = now_ms if self.mode == "video" else None
         self.frames_processed += 1
         people = len(poses)
         if self._counts_people and now_ms is not None:
@@ -392,6 +410,50 @@ class PoseEstimator:
             f"{self.frames_processed} frames); following the largest person and staying "
             "with them."
         )
+
+
+def model_threads(settings: EstimatorSettings, requested: int | None = None) -> int:
+    """How many landmarkers a video's frames can be shared among.
+
+    Asking for two people or more, MediaPipe looks for people afresh in every
+    frame, so a frame's landmarks do not depend on the frames before it and
+    several landmarkers can take the frames in turn with the same result (a
+    test holds this on real footage). Tracking one person carries the last
+    frame's landmarks into the next: one landmarker. ``requested`` None: one
+    per core this process may use, at most four.
+    """
+    if settings.num_poses < 2:
+        return 1
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"model threads must be at least 1, got {requested}")
+        return requested
+    return max(1, min(4, available_cores()))
+
+
+def video_estimators(
+    model: str | Path | ResolvedModel = DEFAULT_VARIANT,
+    *,
+    settings: EstimatorSettings | None = None,
+    threads: int | None = None,
+    cache_dir: Path | str | None = None,
+) -> list[PoseEstimator]:
+    """Video-mode estimators to share one video's frames (see :func:`model_threads`).
+
+    The first one follows the person; close them all when done.
+    """
+    settings = settings or EstimatorSettings()
+    resolved = model if isinstance(model, ResolvedModel) else resolve_model(
+        model, cache_dir=cache_dir)
+    made: list[PoseEstimator] = []
+    try:
+        for _ in range(model_threads(settings, threads)):
+            made.append(PoseEstimator(resolved, mode="video", settings=settings))
+    except BaseException:
+        for est in made:
+            est.close()
+        raise
+    return made
 
 
 def estimate_image(

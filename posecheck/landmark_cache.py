@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from posecheck.analysis_rate import Released, SparsePoses
 from posecheck.model import DEFAULT_VARIANT, default_cache_dir, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
+from posecheck.pose_stages import TrackingStarted, one_landmarker, pose_stages
+from posecheck.stages import run_stages
 from posecheck.video_io import (
     DEFAULT_ANALYSIS_MAX_SIDE_PX,
     DecodeGap,
@@ -252,15 +253,6 @@ def load_sequence(path: Path | str) -> PoseSequence:
     )
 
 
-def rescale_pose(pose: Pose, frame_size: tuple[int, int]) -> Pose:
-    """Map a pose from the analysed frame to the full-size frame (pixel centres on integers)."""
-    if pose.image_size == frame_size:
-        return pose
-    scale = np.array(frame_size, dtype=np.float64) / np.array(pose.image_size, dtype=np.float64)
-    xy = (pose.xy_px + 0.5) * scale - 0.5
-    return Pose(xy, pose.visibility, frame_size, pose.world_m)
-
-
 def estimate_video(
     video_path: Path | str,
     estimator: Any,
@@ -274,38 +266,52 @@ def estimate_video(
     settings_key: str = "",
     analysis_fps: float | None = None,
 ) -> PoseSequence:
-    """Run ``estimator`` (an :class:`posecheck.estimator.Estimator`) over a video.
+    """Run ``estimator`` (an :class:`posecheck.estimator.Estimator`, or a list from
+    :func:`posecheck.estimator.video_estimators` sharing the frames) over a video.
 
-    With ``analysis_fps`` the model sees at most that many frames per second
-    and the frames between get interpolated poses (:mod:`posecheck.analysis_rate`).
+    Decoding and the model run on their own threads (:mod:`posecheck.pose_stages`).
+    With ``analysis_fps`` the model sees at most that many frames per second and
+    the frames between get interpolated poses (:mod:`posecheck.analysis_rate`).
     """
     video_path = Path(video_path)
     info = info or probe_video(video_path)
+    estimators = list(estimator) if isinstance(estimator, (list, tuple)) else [estimator]
     fingerprint = source_fingerprint(video_path)
     total = expected_frames(info, start_s, end_s)
     timestamps: list[float] = []
     poses: list[Pose | None] = []
     gaps: list[DecodeGap] = []
 
-    def estimate(rgb: np.ndarray, t_s: float) -> Pose | None:
-        pose = estimator.estimate(rgb, round(t_s * 1000))
-        return None if pose is None else rescale_pose(pose, info.size_px)
+    def keep(item: tuple[Any, float, Pose | None]) -> None:
+        _, t_s, pose = item
+        poses.append(pose)
+        timestamps.append(t_s)
+        if progress is not None:
+            progress(len(poses), total)
 
-    sparse = SparsePoses(estimate, analysis_fps, 1.0 / info.fps if info.fps else None)
+    def run(sharing: list[Any]) -> None:
+        timestamps.clear()
+        poses.clear()
+        gaps.clear()
+        run_stages(
+            iter_video_frames(video_path, start_s=start_s, end_s=end_s,
+                              max_side_px=max_side_px, gaps=gaps),
+            pose_stages(sharing, rate_hz=analysis_fps,
+                        frame_interval_s=1.0 / info.fps if info.fps else None,
+                        frame_size_px=info.size_px),
+            keep,
+        )
 
-    def keep(released: Released) -> None:
-        for _, t_s, pose in released:
-            poses.append(pose)
-            timestamps.append(t_s)
-            if progress is not None:
-                progress(len(poses), total)
-
-    for rgb, t_s in iter_video_frames(
-        video_path, start_s=start_s, end_s=end_s, max_side_px=max_side_px, gaps=gaps
-    ):
-        keep(sparse.add(rgb, t_s))
-    keep(sparse.finish())
-    multi = getattr(estimator, "multi_person_frames", None)
+    try:
+        run(estimators)
+    except TrackingStarted as exc:
+        logger.info("%s: %s; estimating again on one landmarker", video_path, exc)
+        estimators = [one_landmarker(estimators)]
+        try:
+            run(estimators)
+        finally:
+            estimators[0].close()
+    multi = getattr(estimators[0], "multi_person_frames", None)
     return new_sequence(video_path, info, fingerprint, timestamps, poses, model_id=model_id,
                         multi_person_frames=multi, start_s=start_s, end_s=end_s,
                         max_side_px=max_side_px, settings_key=settings_key, gaps=gaps)
@@ -381,11 +387,12 @@ class LandmarkJob:
     def settings_key(self) -> str:
         return self.settings.key()
 
-    def estimator(self) -> Any:
-        from posecheck.estimator import PoseEstimator
+    def estimators(self, threads: int | None = None) -> list[Any]:
+        """Video estimators to share this video's frames (see ``video_estimators``)."""
+        from posecheck.estimator import video_estimators
 
-        return PoseEstimator(self.resolved or self.model, mode="video", settings=self.settings,
-                             cache_dir=self.cache_dir)
+        return video_estimators(self.resolved or self.model, settings=self.settings,
+                                threads=threads, cache_dir=self.cache_dir)
 
     def sequence(self, timestamps_s: list[float], poses: list[Pose | None],
                  multi_person_frames: int | None,
@@ -476,6 +483,7 @@ def load_or_estimate(
     model_id: str | None = None,
     estimator_factory: EstimatorFactory | None = None,
     rebuild: bool = False,
+    model_threads: int | None = None,
 ) -> PoseSequence:
     """The video's pose sequence, from the cache when it still matches, else estimated.
 
@@ -484,6 +492,8 @@ def load_or_estimate(
     tools may pass ``estimator_factory`` (a zero-argument callable returning an
     object with ``estimate`` and ``close``) together with the ``model_id`` its
     output should be cached under. ``rebuild=True`` ignores any cached file.
+    ``model_threads`` landmarkers share the frames (default: one per core, see
+    :func:`posecheck.estimator.model_threads`); the landmarks are the same.
     """
     job = landmark_job(video_path, model, cache_dir=cache_dir, start_s=start_s, end_s=end_s,
                        max_side_px=max_side_px, settings=settings, model_id=model_id)
@@ -491,11 +501,11 @@ def load_or_estimate(
         cached = load_cached(job)
         if cached is not None:
             return cached
-    estimator = (estimator_factory or job.estimator)()
+    estimators = [estimator_factory()] if estimator_factory else job.estimators(model_threads)
     try:
         sequence = estimate_video(
             job.video_path,
-            estimator,
+            estimators,
             model_id=job.model_id,
             info=job.info,
             start_s=start_s,
@@ -506,7 +516,8 @@ def load_or_estimate(
             analysis_fps=getattr(job.settings, "analysis_fps", None),
         )
     finally:
-        close = getattr(estimator, "close", None)
-        if close is not None:
-            close()
+        for estimator in estimators:
+            close = getattr(estimator, "close", None)
+            if close is not None:
+                close()
     return store(job, sequence)

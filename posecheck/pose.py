@@ -124,6 +124,14 @@ class Pose:
     def vis(self, name: str) -> float:
         return float(self.visibility[LANDMARK_INDEX[name]])
 
+    def scaled_to(self, image_size: tuple[int, int]) -> Pose:
+        """The pose in a resized copy of its image (pixel centres stay on integers)."""
+        if self.image_size == tuple(image_size):
+            return self
+        scale = np.array(image_size, dtype=np.float64) / np.array(self.image_size,
+                                                                  dtype=np.float64)
+        return Pose((self.xy_px + 0.5) * scale - 0.5, self.visibility, image_size, self.world_m)
+
     def mirrored(self) -> Pose:
         """The pose as seen in the left-right mirrored image.
 

@@ -11,6 +11,12 @@ on several (or none); a stage with a ``flush`` method has it called after the
 last item, and what it returns (an iterable) is passed on. The first exception in any
 thread stops every other thread and is raised in the caller, and so is a
 KeyboardInterrupt in the caller; no thread is left running.
+
+A :class:`Parallel` stage is several copies of one stage, each on its own
+thread: item ``i`` goes to copy ``i % n`` and the results leave in the order
+the items came, so each copy sees every n-th item, in order. This is for
+work that holds its own state per copy (a landmarker each) and gives the
+same answer whichever copy does it.
 """
 
 from __future__ import annotations
@@ -29,13 +35,23 @@ class Batch(list):  # type: ignore[type-arg]
     """Several items a stage passes on for one it received."""
 
 
+class Parallel(list):  # type: ignore[type-arg]
+    """Copies of one stage that share its items in turn (one item in, one out, each)."""
+
+    def __init__(self, copies: Iterable[Callable[[Any], Any]], name: str = "parallel") -> None:
+        super().__init__(copies)
+        if not self:
+            raise ValueError("a parallel stage needs at least one copy")
+        self.__name__ = name
+
+
 class _Stopped(Exception):
     """Raised inside a thread when another thread failed."""
 
 
 def run_stages(
     source: Iterable[Any],
-    stages: list[Callable[[Any], Any]],
+    stages: list[Callable[[Any], Any] | Parallel],
     sink: Callable[[Any], None],
     *,
     depth: int = DEFAULT_DEPTH,
@@ -96,11 +112,52 @@ def run_stages(
             put(outbox, _END)
         return work
 
-    threads = [threading.Thread(target=guarded(produce), name="stage-source", daemon=True)]
+    def deal(inbox: queue.Queue[Any], outboxes: list[queue.Queue[Any]]) -> Callable[[], None]:
+        def work() -> None:
+            turn = 0
+            while (item := get(inbox)) is not _END:
+                put(outboxes[turn], item)
+                turn = (turn + 1) % len(outboxes)
+            for box in outboxes:
+                put(box, _END)
+        return work
+
+    def gather(inboxes: list[queue.Queue[Any]], outbox: queue.Queue[Any]) -> Callable[[], None]:
+        def work() -> None:
+            turn = 0
+            while (item := get(inboxes[turn])) is not _END:
+                if isinstance(item, Batch):
+                    for one in item:
+                        put(outbox, one)
+                elif item is not SKIP:
+                    put(outbox, item)
+                turn = (turn + 1) % len(inboxes)
+            put(outbox, _END)
+        return work
+
+    def one_item_each(fn: Callable[[Any], Any], inbox: queue.Queue[Any],
+                      outbox: queue.Queue[Any]) -> Callable[[], None]:
+        def work() -> None:
+            while (item := get(inbox)) is not _END:
+                put(outbox, fn(item))
+            put(outbox, _END)
+        return work
+
+    def thread(work: Callable[[], None], name: str) -> threading.Thread:
+        return threading.Thread(target=guarded(work), name=f"stage-{name}", daemon=True)
+
+    threads = [thread(produce, "source")]
     for i, fn in enumerate(stages):
-        threads.append(threading.Thread(
-            target=guarded(stage_worker(fn, queues[i], queues[i + 1])),
-            name=f"stage-{getattr(fn, '__name__', i)}", daemon=True))
+        name = str(getattr(fn, "__name__", i))
+        if not isinstance(fn, Parallel):
+            threads.append(thread(stage_worker(fn, queues[i], queues[i + 1]), name))
+            continue
+        ins: list[queue.Queue[Any]] = [queue.Queue(maxsize=depth) for _ in fn]
+        outs: list[queue.Queue[Any]] = [queue.Queue(maxsize=depth) for _ in fn]
+        threads.append(thread(deal(queues[i], ins), f"{name}-deal"))
+        threads += [thread(one_item_each(copy, ins[k], outs[k]), f"{name}-{k}")
+                    for k, copy in enumerate(fn)]
+        threads.append(thread(gather(outs, queues[i + 1]), f"{name}-gather"))
     for thread in threads:
         thread.start()
     try:

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from posecheck.analysis_rate import Released, SparsePoses
 from posecheck.engine import FrameResult
 from posecheck.errors import AnalysisError, StretchNotRecognizedError
 from posecheck.frames_csv import write_csv
 from posecheck.pose import Pose
+from posecheck.pose_stages import TrackingStarted, one_landmarker, pose_stages
 from posecheck.reference import Stretch
-from posecheck.stages import Batch, run_stages
+from posecheck.stages import SKIP, run_stages
 from posecheck.summarize import analyze_sequence, check_dosage_index, summarize
 from posecheck.summary import Analysis
 
@@ -208,6 +208,7 @@ def _analyze_in_one_pass(
     preset: str,
     progress: StageProgress | None,
     timings: dict[str, float],
+    model_threads: int | None,
 ) -> _OnePass:
     """Decode once; the model, the engine, the overlay and the encoder each on a thread.
 
@@ -216,83 +217,72 @@ def _analyze_in_one_pass(
     the model the same frames, and the engine sees the poses in order.
     """
     from posecheck.engine import StretchChecker
-    from posecheck.landmark_cache import expected_frames, rescale_pose
+    from posecheck.landmark_cache import expected_frames
     from posecheck.video_io import Mp4Writer, iter_video_frames, scaled_size
 
     total = expected_frames(job.info, job.start_s, job.end_s)
-    timestamps: list[float] = []
-    poses: list[Pose | None] = []
-    results: list[FrameResult] = []
-    gaps: list[Any] = []  # filled by the decoder: where the video had no picture
-    checker = StretchChecker(stretch, dosage_index=dosage_index)
-    estimator = job.estimator()
-    writer = Mp4Writer(video_out, preset=preset) if video_out is not None else None
-    t0: list[float] = []
     size = job.info.size_px
     video_size = scaled_size(size[0], size[1], video_max_side_px)
 
-    def pose_of(rgb: np.ndarray, t_s: float) -> Pose | None:
-        pose = estimator.estimate(rgb, round(t_s * 1000))
-        return None if pose is None else rescale_pose(pose, size)
+    def attempt(estimators: list[Any]) -> _OnePass:
+        timestamps: list[float] = []
+        poses: list[Pose | None] = []
+        results: list[FrameResult] = []
+        gaps: list[Any] = []  # filled by the decoder: where the video had no picture
+        checker = StretchChecker(stretch, dosage_index=dosage_index)
+        writer = Mp4Writer(video_out, preset=preset) if video_out is not None else None
+        t0: list[float] = []
 
-    sparse = SparsePoses(pose_of, job.settings.analysis_fps,
-                         1.0 / job.info.fps if job.info.fps else None)
-
-    def judge(released: Released) -> Batch:
-        out = Batch()
-        for rgb, t_s, pose in released:
+        def judge(item: tuple[np.ndarray, float, Pose | None]) -> Any:
+            rgb, t_s, pose = item
             result = checker.update(pose, float(t_s))
             timestamps.append(float(t_s))
             poses.append(pose)
             results.append(result)
+            if progress is not None:
+                progress("analysis", len(results), total)
+            return (rgb, t_s, result) if writer is not None else SKIP
+
+        def encode(item: tuple[np.ndarray, float]) -> None:
+            img, t_s = item
+            if not t0:
+                t0.append(t_s)
+            assert writer is not None
+            writer.write(img, float(t_s - t0[0]))
+
+        stages = pose_stages(estimators, rate_hz=job.settings.analysis_fps,
+                             frame_interval_s=1.0 / job.info.fps if job.info.fps else None,
+                             frame_size_px=size)
+        stages.append(_timed(judge, timings, "engine_s"))
+        if writer is not None:
+            stages.append(_timed(_drawing(stretch, video_size), timings, "overlay_s"))
+        try:
+            run_stages(
+                iter_video_frames(job.video_path, start_s=job.start_s, end_s=job.end_s,
+                                  max_side_px=job.max_side_px, gaps=gaps),
+                stages,
+                _timed(encode, timings, "encode_s") if writer is not None else (lambda _: None),
+            )
             if writer is not None:
-                out.append((rgb, t_s, result))
-        if progress is not None and released:
-            progress("analysis", len(results), total)
-        return out
+                writer.close()
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        sequence = job.sequence(timestamps, poses,
+                                getattr(estimators[0], "multi_person_frames", None), gaps)
+        return _OnePass(sequence, results, writer.frames_written if writer is not None else 0)
 
-    class Estimate:
-        """The model (at the analysis rate) and the engine, frame by frame."""
-
-        __name__ = "estimate"
-
-        def __call__(self, item: tuple[np.ndarray, float]) -> Batch:
-            return judge(sparse.add(*item))
-
-        def flush(self) -> Batch:
-            return judge(sparse.finish())
-
-    def encode(item: tuple[np.ndarray, float]) -> None:
-        img, t_s = item
-        if not t0:
-            t0.append(t_s)
-        assert writer is not None
-        writer.write(img, float(t_s - t0[0]))
-
-    estimate = Estimate()
-    timed = _timed(estimate, timings, "model_and_engine_s")
-    timed.flush = estimate.flush  # type: ignore[attr-defined]
-    stages = [timed]
-    if writer is not None:
-        stages.append(_timed(_drawing(stretch, video_size), timings, "overlay_s"))
+    estimators = job.estimators(model_threads)
     try:
-        run_stages(
-            iter_video_frames(job.video_path, start_s=job.start_s, end_s=job.end_s,
-                              max_side_px=job.max_side_px, gaps=gaps),
-            stages,
-            _timed(encode, timings, "encode_s") if writer is not None else (lambda _: None),
-        )
-        if writer is not None:
-            writer.close()
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+        return attempt(estimators)
+    except TrackingStarted as exc:
+        logger.info("%s: %s; analysing again on one landmarker", job.video_path, exc)
+        estimators.append(one_landmarker(estimators))
+        return attempt(estimators[-1:])
     finally:
-        estimator.close()
-    sequence = job.sequence(timestamps, poses, getattr(estimator, "multi_person_frames", None),
-                            gaps)
-    return _OnePass(sequence, results, writer.frames_written if writer is not None else 0)
+        for estimator in estimators:
+            estimator.close()
 
 
 def analyze_video(
@@ -312,6 +302,7 @@ def analyze_video(
     video_max_side_px: int | None = DEFAULT_VIDEO_MAX_SIDE_PX,
     video_preset: str = "ultrafast",
     analysis_fps: float | None = None,
+    model_threads: int | None = None,
 ) -> VideoAnalysis:
     """Analyse one video file and write every output into ``out_dir``.
 
@@ -326,6 +317,9 @@ def analyze_video(
     video is decoded a second time to draw it; so it is when the landmarks
     come from the cache. ``analysis_fps`` runs the model on at most that many
     frames per second; the frames between get interpolated landmarks.
+    ``model_threads`` landmarkers take the model frames in turn (default: one
+    per core, at most four; see :func:`posecheck.estimator.model_threads`); the
+    landmarks are the same whatever the number.
     """
     from posecheck import landmark_cache, plots, report
 
@@ -362,7 +356,8 @@ def analyze_video(
         one = _analyze_in_one_pass(
             job, resolved, paths["video"] if write_video else None,
             dosage_index=dosage_index, video_max_side_px=video_max_side_px,
-            preset=video_preset, progress=progress, timings=timings)
+            preset=video_preset, progress=progress, timings=timings,
+            model_threads=model_threads)
         sequence = landmark_cache.store(job, one.sequence)
         if len(sequence) == 0:
             raise AnalysisError(f"no frames to analyse in {video_path} for the range given")
@@ -374,7 +369,7 @@ def analyze_video(
     elif sequence is None:
         sequence = landmark_cache.load_or_estimate(
             video_path, model, cache_dir=cache_dir, start_s=start_s, end_s=end_s,
-            settings=settings,
+            settings=settings, model_threads=model_threads,
             progress=(lambda done, total: progress("landmarks", done, total))
             if progress is not None else None)
         timings["landmarks_s"] = time.perf_counter() - tick

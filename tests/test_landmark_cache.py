@@ -41,13 +41,13 @@ class CountingFactory:
     def __call__(self) -> PoseEstimator:
         self.created += 1
         estimator = PoseEstimator(shared_model(), mode="video")
-        original = estimator.estimate
+        original = estimator.estimate_all
 
-        def counted(frame_rgb: np.ndarray, timestamp_ms: int) -> Pose | None:
+        def counted(frame_rgb: np.ndarray, timestamp_ms: int | None = None) -> list[Pose]:
             self.frames += 1
             return original(frame_rgb, timestamp_ms)
 
-        estimator.estimate = counted  # type: ignore[method-assign]
+        estimator.estimate_all = counted  # type: ignore[method-assign]
         return estimator
 
 

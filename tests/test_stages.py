@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from posecheck.stages import SKIP, Batch, run_stages
+from posecheck.stages import SKIP, Batch, Parallel, run_stages
 
 
 def _stage_threads() -> list[threading.Thread]:
@@ -92,3 +92,61 @@ def test_a_stage_can_hold_items_back_and_release_them_later() -> None:
     out: list[int] = []
     run_stages(range(7), [Pairs(), lambda x: x * 10], out.append)
     assert out == [0, 10, 20, 30, 40, 50, 60]
+
+
+def test_parallel_copies_take_the_items_in_turn_and_the_order_is_kept() -> None:
+    seen: dict[int, list[int]] = {0: [], 1: [], 2: []}
+
+    def copy(k: int):
+        def work(x: int) -> int:
+            seen[k].append(x)
+            time.sleep(0.001 * ((x * 7) % 3))  # copies finish out of step
+            return x * 10
+        return work
+
+    out: list[int] = []
+    run_stages(range(100), [lambda x: x, Parallel([copy(0), copy(1), copy(2)]), lambda x: x + 1],
+               out.append, depth=2)
+    assert out == [x * 10 + 1 for x in range(100)]
+    assert seen == {k: list(range(k, 100, 3)) for k in range(3)}
+    assert _stage_threads() == []
+
+
+def test_parallel_copies_overlap_in_time() -> None:
+    running = [0]
+    most = [0]
+    lock = threading.Lock()
+
+    def work(x: int) -> int:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.01)
+        with lock:
+            running[0] -= 1
+        return x
+
+    run_stages(range(20), [Parallel([work, work])], lambda _: None)
+    assert most[0] == 2
+
+
+def test_a_parallel_copy_can_drop_or_split_items() -> None:
+    def work(x: int):
+        return SKIP if x % 3 == 0 else Batch([x, x])
+
+    out: list[int] = []
+    run_stages(range(7), [Parallel([work, work])], out.append)
+    assert out == [1, 1, 2, 2, 4, 4, 5, 5]
+
+
+def test_an_error_in_a_parallel_copy_is_raised_and_no_thread_is_left() -> None:
+    def work(x: int) -> int:
+        if x == 31:
+            raise ValueError("bad frame at 31")
+        return x
+
+    with pytest.raises(ValueError, match="bad frame at 31"):
+        run_stages(range(1000), [Parallel([work, work, work])], lambda _: None, depth=2)
+    assert _stage_threads() == []
+    with pytest.raises(ValueError, match="at least one"):
+        Parallel([])

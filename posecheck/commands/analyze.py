@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from posecheck.analysis_rate import DEFAULT_ANALYSIS_FPS
+from posecheck.cores import available_cores
 from posecheck.errors import PosecheckError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Job:
     overwrite: bool
     show_progress: bool
     analysis_fps: float | None = None
+    model_threads: int | None = None  # landmarkers sharing the video's frames; None: per core
     keep_history: bool = False  # the result carries a record for the history
     recorded_at: datetime | None = None  # given on the command line
     now: datetime | None = None
@@ -235,6 +237,7 @@ def run_job(job: Job) -> JobResult:
             overwrite=job.overwrite,
             progress=progress,
             analysis_fps=job.analysis_fps,
+            model_threads=job.model_threads,
         )
     except PosecheckError as exc:
         return JobResult(job.video, False, str(exc))
@@ -362,6 +365,11 @@ def run(args: argparse.Namespace) -> int:
     show = not args.no_progress and sys.stderr.isatty() and args.scheduler is None
     keep = _history_on(args)
     recorded = _recorded_at(args)
+    workers = args.jobs if args.jobs is not None else min(2, len(videos))
+    workers = max(1, min(workers, len(videos)))
+    # Videos side by side share the cores; on a cluster each worker takes one.
+    model_threads = 1 if args.scheduler is not None else (
+        None if workers == 1 else max(1, available_cores() // workers))
     jobs = [
         Job(
             index=i,
@@ -378,13 +386,13 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             show_progress=show,
             analysis_fps=args.analysis_fps,
+            model_threads=model_threads,
             keep_history=keep,
             recorded_at=recorded,
             now=datetime.now().astimezone(),
         )
         for i, v in enumerate(videos)
     ]
-    workers = args.jobs if args.jobs is not None else min(2, len(jobs))
     results: list[JobResult] = []
     if args.scheduler is not None:
         from posecheck.analysis_cluster import run_on_cluster
@@ -392,13 +400,13 @@ def run(args: argparse.Namespace) -> int:
         for res in run_on_cluster(args.scheduler, run_job, jobs,
                                   lambda job, why: JobResult(job.video, False, why)):
             results.append(_report(res))
-    elif workers <= 1 or len(jobs) == 1:
+    elif workers == 1:
         for job in jobs:
             results.append(_report(run_job(job)))
     else:
         # Fresh worker processes: a forked copy of a process that already ran
         # MediaPipe (a test run, a notebook) aborts when it builds a landmarker.
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+        with ProcessPoolExecutor(max_workers=workers,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures: dict[Future[JobResult], Job] = {pool.submit(run_job, j): j for j in jobs}
             for fut in as_completed(futures):

@@ -1,0 +1,119 @@
+"""The model's part of a video pipeline: which frames it sees, on which landmarker, whose pose.
+
+``pose_stages(estimators, ...)`` gives the stages for
+:func:`posecheck.stages.run_stages` that turn decoded frames ``(rgb, t_s)``
+into ``(rgb, t_s, pose)``, every frame in order:
+
+1. pick the model frames at the analysis rate (:class:`ModelFramePicker`);
+2. run the landmarker on them; with several estimators (see
+   :func:`posecheck.estimator.video_estimators`) they take the model frames in
+   turn, each on its own thread;
+3. in frame order, follow the person (the first estimator keeps who that is),
+   map the pose to full-frame pixels and interpolate the frames between.
+
+Sharing the frames gives the landmarks of one landmarker only while
+MediaPipe looks for people afresh in every frame, that is while it sees fewer
+people than it was asked for; once it finds as many, it tracks them from
+frame to frame. So the stages raise :class:`TrackingStarted` at the first
+such frame when several landmarkers share the frames, and the caller starts
+again on one (:func:`one_landmarker`).
+
+An estimator with only ``estimate`` (a test's fake) runs alone and follows
+the person itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from posecheck.analysis_rate import Group, Interpolator, ModelFramePicker
+from posecheck.pose import Pose
+from posecheck.stages import SKIP, Batch, Parallel
+
+
+class TrackingStarted(Exception):
+    """MediaPipe found as many people as it was asked for: it tracks them from here on."""
+
+    def __init__(self, t_s: float, people: int) -> None:
+        super().__init__(f"{people} people in view at {t_s:.2f} s")
+        self.t_s = t_s
+        self.people = people
+
+
+def one_landmarker(estimators: Sequence[Any]) -> Any:
+    """A fresh estimator like the first of ``estimators``, for a run on one landmarker."""
+    lead = estimators[0]
+    return type(lead)(lead.model, mode="video", settings=lead.settings)
+
+
+# (group, what the model found in its frame, the timestamp the landmarker was given)
+_Found = tuple[Group, Any, int | None]
+
+
+def _splits_follow(estimator: Any) -> bool:
+    return hasattr(estimator, "estimate_all") and hasattr(estimator, "follow")
+
+
+def _model_stage(estimator: Any, *, follows_itself: bool) -> Callable[[Group], _Found]:
+    def model(group: Group) -> _Found:
+        if group.frame is None:
+            return group, None, None
+        rgb, t_s = group.frame
+        ms = round(t_s * 1000)
+        if follows_itself:
+            return group, estimator.estimate(rgb, ms), ms
+        return group, estimator.estimate_all(rgb, ms), estimator.last_timestamp_ms
+    return model
+
+
+def pose_stages(
+    estimators: Sequence[Any],
+    *,
+    rate_hz: float | None,
+    frame_interval_s: float | None,
+    frame_size_px: tuple[int, int],
+) -> list[Any]:
+    """Stages from decoded ``(rgb, t_s)`` to ``(rgb, t_s, pose)`` in full-frame pixels."""
+    if not estimators:
+        raise ValueError("pose_stages needs at least one estimator")
+    split = all(_splits_follow(e) for e in estimators)
+    if not split and len(estimators) > 1:
+        raise ValueError("several estimators need estimate_all and follow")
+    lead = estimators[0]
+    picker = ModelFramePicker(rate_hz, frame_interval_s)
+    poses = Interpolator()
+
+    class Pick:
+        """Groups the frames around each model frame."""
+
+        __name__ = "pick"
+
+        def __call__(self, item: tuple[Any, float]) -> Any:
+            group = picker.add(*item)
+            return SKIP if group is None else group
+
+        def flush(self) -> list[Group]:
+            group = picker.finish()
+            return [group] if group is not None else []
+
+    shared = len(estimators) > 1
+    # MediaPipe tracks once it sees as many people as asked for (a fake never does).
+    tracks_from = getattr(getattr(lead, "settings", None), "num_poses", None)
+
+    def follow(found: _Found) -> Batch:
+        group, seen, ms = found
+        pose: Pose | None = None
+        if (shared and tracks_from is not None and group.frame is not None
+                and len(seen) >= tracks_from):
+            raise TrackingStarted(group.frame[1], len(seen))
+        if group.frame is not None:
+            pose = lead.follow(seen, group.frame[0], ms) if split else seen
+            if pose is not None:
+                pose = pose.scaled_to(frame_size_px)
+        return Batch(poses.release(group, pose))
+
+    copies = [_model_stage(e, follows_itself=not split) for e in estimators]
+    model = copies[0] if len(copies) == 1 else Parallel(copies, name="model")
+    return [Pick(), model, follow]
+
