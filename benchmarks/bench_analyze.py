@@ -1,13 +1,17 @@
 """How fast ``posecheck analyze`` runs, as a multiple of real time, beside the raw landmarker.
 
 For each phone video in ../shared/footage and a 1280x720 30 fps clip made from
-one of them, this runs the whole analysis (empty landmark cache, full model
-unless ``--model``) four ways: with and without the annotated video, at every
-frame and at an analysis rate (``--analysis-fps``, default 15). Beside each it
-times, on the same frames and the same machine, what the analysis cannot do
-without: decoding every frame, and the landmarker alone on the frames the
-model sees. What is left is the cost of everything else (engine, overlay,
-encoding, CSV, plot, report) that the pipeline did not hide behind the model.
+one of them, this runs the whole analysis (empty landmark cache, the model
+already in its cache as after a first run, full model unless ``--model``) four
+ways: with and without the annotated video, at every frame and at an analysis
+rate (``--analysis-fps``, default 15). Beside each it times, on the same
+frames and the same machine, what the analysis cannot do without: decoding
+(every frame converted to RGB for the annotated video, only the model's frames
+without it), and the landmarkers alone on the frames the model sees, shared
+among them as the analysis shares them (one per core, at most four). What is
+left is the cost of everything else (engine, overlay, encoding, CSV, plot,
+report) that the pipeline did not hide behind them; it is negative where
+decoding and the model ran side by side.
 
 It also prints what each run concluded (holds, repetitions, fault episodes,
 time in correct form), so the effect of the analysis rate on the real model
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,38 +54,51 @@ def make_720p(source: Path, dest: Path) -> Path:
 
 @dataclass
 class Floor:
-    """What no analysis of this video can go below: decoding, and the model on its frames."""
+    """What the analysis of this video cannot do without: decoding, and the model."""
 
     frames: int
-    decode_s: float
-    model_s: float
+    decode_all_s: float  # decoding, every frame converted to RGB (for the annotated video)
+    decode_model_s: float  # decoding, only the model's frames converted
+    model_s: float  # the landmarkers alone on the model's frames, shared as the analysis does
     model_frames: int
+    threads: int
 
 
 def floor(video: Path, model: str, rate: float | None) -> Floor:
-    """Decode every frame (as the analysis does), then time the landmarker alone on them."""
-    from posecheck.analysis_rate import SparsePoses
-    from posecheck.estimator import EstimatorSettings, PoseEstimator
+    """Time decoding as the analysis does, then the landmarkers alone on the model's frames."""
+    from posecheck.analysis_rate import ModelFramePicker
+    from posecheck.estimator import EstimatorSettings, video_estimators
+    from posecheck.stages import Parallel, run_stages
     from posecheck.video_io import DEFAULT_ANALYSIS_MAX_SIDE_PX, iter_video_frames, probe_video
 
-    tick = time.perf_counter()
-    frames = list(iter_video_frames(video, max_side_px=DEFAULT_ANALYSIS_MAX_SIDE_PX))
-    decode_s = time.perf_counter() - tick
     fps = probe_video(video).fps
-    model_s = [0.0]
-    with PoseEstimator(model, mode="video", settings=EstimatorSettings(analysis_fps=rate)) as est:
 
-        def timed(rgb, t_s):  # type: ignore[no-untyped-def]
-            tick = time.perf_counter()
-            pose = est.estimate(rgb, round(t_s * 1000))
-            model_s[0] += time.perf_counter() - tick
-            return pose
+    def decode(convert_all: bool) -> tuple[float, list[tuple]]:  # type: ignore[type-arg]
+        picker = ModelFramePicker(rate, 1.0 / fps if fps else None)
+        picked = []
+        tick = time.perf_counter()
+        for pending, t_s in iter_video_frames(video, max_side_px=DEFAULT_ANALYSIS_MAX_SIDE_PX,
+                                              lazy=True):
+            if picker.add(None, t_s) is not None:
+                picked.append((pending.rgb(), round(t_s * 1000)))
+            elif convert_all:
+                pending.rgb()
+        return time.perf_counter() - tick, picked
 
-        sparse = SparsePoses(timed, rate, 1.0 / fps if fps else None)
-        for rgb, t_s in frames:
-            sparse.add(rgb, t_s)
-        sparse.finish()
-    return Floor(len(frames), decode_s, model_s[0], sparse.model_frames)
+    decode_all_s, _ = decode(True)
+    decode_model_s, picked = decode(False)
+    frames = sum(1 for _ in iter_video_frames(video, max_side_px=64, lazy=True))
+    estimators = video_estimators(model, settings=EstimatorSettings(analysis_fps=rate))
+    try:
+        copies = [lambda item, est=est: est.estimate_all(*item) for est in estimators]
+        tick = time.perf_counter()
+        run_stages(picked, [Parallel(copies) if len(copies) > 1 else copies[0]],
+                   lambda _: None)
+        model_s = time.perf_counter() - tick
+    finally:
+        for est in estimators:
+            est.close()
+    return Floor(frames, decode_all_s, decode_model_s, model_s, len(picked), len(estimators))
 
 
 def analyse(video: Path, stretch: str, work: Path, model: str, rate: float | None,
@@ -88,9 +107,10 @@ def analyse(video: Path, stretch: str, work: Path, model: str, rate: float | Non
     from posecheck.video_analysis import analyze_video
 
     tag = f"{video.stem}-{rate or 'all'}-{'video' if write_video else 'novideo'}"
+    shutil.rmtree(work / "cache" / "landmarks", ignore_errors=True)  # estimate afresh
     tick = time.perf_counter()
     result = analyze_video(video, stretch, work / "out" / tag, model=model,
-                           cache_dir=work / f"cache-{tag}", overwrite=True,
+                           cache_dir=work / "cache", overwrite=True,
                            write_video=write_video, analysis_fps=rate)
     wall_s = time.perf_counter() - tick
     s = result.analysis.summary
@@ -104,10 +124,15 @@ def main() -> int:
     parser.add_argument("--analysis-fps", type=float, default=15.0,
                         help="the lower analysis rate to compare (default: 15)")
     parser.add_argument("--keep", default=None, help="keep outputs in this folder")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each measurement; the median is shown (default: 3)")
     args = parser.parse_args()
     os.environ.setdefault("POSECHECK_OFFLINE", "1")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-analyze-"))
     work.mkdir(parents=True, exist_ok=True)
+    from posecheck.model import resolve_model
+
+    resolve_model(args.model, cache_dir=work / "cache")  # assembled once, as after a first run
     cases: list[tuple[str, Path, str]] = []
     for stretch, rel in VIDEOS.items():
         path = FOOTAGE / rel
@@ -118,20 +143,29 @@ def main() -> int:
         return 1
     clip = make_720p(cases[0][1], work / "bird_dog_1280x720.mp4")
     cases.append((clip.name, clip, "bird_dog"))
-    print(f"model {args.model}; ms per video frame; rest = wall - decode - model, "
-          "as a share of wall")
+    from posecheck.estimator import EstimatorSettings, model_threads
+
+    print(f"model {args.model}, {model_threads(EstimatorSettings())} landmarker(s) sharing the "
+          "frames; ms per video frame; rest = wall - decode - model, as a share of wall")
     print(f"{'video':28} {'rate':>5} {'video?':>6} {'x real':>6} {'wall':>6} {'decode':>6} "
           f"{'model':>6} {'rest':>6} {'rest%':>5}  holds/reps/faults/correct s")
     for name, path, stretch in cases:
         for rate in (None, args.analysis_fps):
-            f = floor(path, args.model, rate)
+            floors = [floor(path, args.model, rate) for _ in range(args.repeat)]
+            f = Floor(floors[0].frames, statistics.median([x.decode_all_s for x in floors]),
+                      statistics.median([x.decode_model_s for x in floors]),
+                      statistics.median([x.model_s for x in floors]), floors[0].model_frames,
+                      floors[0].threads)
             for write_video in (True, False):
-                wall_s, video_s, outcome = analyse(path, stretch, work, args.model, rate,
-                                                   write_video)
+                runs = [analyse(path, stretch, work, args.model, rate, write_video)
+                        for _ in range(args.repeat)]
+                wall_s, video_s = statistics.median([r[0] for r in runs]), runs[0][1]
+                outcome = runs[0][2] if len({r[2] for r in runs}) == 1 else "differed!"
                 per = 1000.0 / f.frames
-                rest_s = wall_s - f.decode_s - f.model_s
+                decode_s = f.decode_all_s if write_video else f.decode_model_s
+                rest_s = wall_s - decode_s - f.model_s
                 print(f"{name:28} {rate or 'all'!s:>5} {'yes' if write_video else 'no':>6} "
-                      f"{video_s / wall_s:6.2f} {wall_s * per:6.1f} {f.decode_s * per:6.1f} "
+                      f"{video_s / wall_s:6.2f} {wall_s * per:6.1f} {decode_s * per:6.1f} "
                       f"{f.model_s * per:6.1f} {rest_s * per:6.1f} "
                       f"{100 * rest_s / wall_s:4.0f}%  {outcome}", flush=True)
     return 0

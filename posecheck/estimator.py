@@ -110,7 +110,9 @@ class EstimatorSettings:
     # its person detector only when it loses the person; with two, on every
     # frame (a third of the model time). Two stays the default: on the
     # development set's clips, tracking one lowered agreement from 95% to 94%
-    # and raised false alarms from 4 to 6 of 85 (see the README).
+    # and raised false alarms from 4 to 6 of 85 (see the README). Looking
+    # afresh in every frame also lets several landmarkers share a video's
+    # frames (see model_threads).
     num_poses: int = 2
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
@@ -213,7 +215,7 @@ class PoseEstimator:
 
     ``mode="video"`` tracks across frames and needs increasing timestamps;
     ``mode="image"`` treats every frame on its own. Video mode tracks
-    ``settings.num_poses`` people (one by default) and, while tracking one,
+    ``settings.num_poses`` people (two by default) and, while tracking one,
     counts the people in view every ``settings.people_check_interval_s`` with
     a separate two-person pass; image mode asks for at least two. Of several
     people it follows one (see :func:`select_main_pose`).

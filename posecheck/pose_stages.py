@@ -2,7 +2,8 @@
 
 ``pose_stages(estimators, ...)`` gives the stages for
 :func:`posecheck.stages.run_stages` that turn decoded frames ``(rgb, t_s)``
-into ``(rgb, t_s, pose)``, every frame in order:
+into ``(rgb, t_s, pose)``, every frame in order (``rgb`` an array or a
+:class:`posecheck.video_io.PendingPixels`, converted only for the model):
 
 1. pick the model frames at the analysis rate (:class:`ModelFramePicker`);
 2. run the landmarker on them; with several estimators (see
@@ -30,6 +31,7 @@ from typing import Any
 from posecheck.analysis_rate import Group, Interpolator, ModelFramePicker
 from posecheck.pose import Pose
 from posecheck.stages import SKIP, Batch, Parallel
+from posecheck.video_io import pixels
 
 
 class TrackingStarted(Exception):
@@ -59,7 +61,8 @@ def _model_stage(estimator: Any, *, follows_itself: bool) -> Callable[[Group], _
     def model(group: Group) -> _Found:
         if group.frame is None:
             return group, None, None
-        rgb, t_s = group.frame
+        frame, t_s = group.frame
+        rgb = pixels(frame)
         ms = round(t_s * 1000)
         if follows_itself:
             return group, estimator.estimate(rgb, ms), ms
@@ -108,7 +111,7 @@ def pose_stages(
                 and len(seen) >= tracks_from):
             raise TrackingStarted(group.frame[1], len(seen))
         if group.frame is not None:
-            pose = lead.follow(seen, group.frame[0], ms) if split else seen
+            pose = lead.follow(seen, pixels(group.frame[0]), ms) if split else seen
             if pose is not None:
                 pose = pose.scaled_to(frame_size_px)
         return Batch(poses.release(group, pose))

@@ -169,7 +169,7 @@ def build_landmarks(
     A clip is stale when its media changed or its landmarks were estimated
     with other landmarker settings (see :class:`~posecheck.estimator.EstimatorSettings`).
     """
-    from posecheck.estimator import EstimatorSettings, PoseEstimator
+    from posecheck.estimator import EstimatorSettings, PoseEstimator, video_estimators
     from posecheck.landmark_cache import estimate_video
     from posecheck.model import resolve_model
     from posecheck.video_io import read_image_rgb
@@ -204,9 +204,13 @@ def build_landmarks(
                     report.kept.append(item.id)
                     continue
                 resolved = resolved or resolve_model(model)
-                with PoseEstimator(resolved, mode="video", settings=video_settings) as estimator:
-                    sequence = estimate_video(media, estimator, model_id=resolved.model_id,
+                estimators = video_estimators(resolved, settings=video_settings)
+                try:
+                    sequence = estimate_video(media, estimators, model_id=resolved.model_id,
                                               settings_key=video_settings.key())
+                finally:
+                    for estimator in estimators:
+                        estimator.close()
                 # The stored file names the item, not this machine's path to the media.
                 sequence.source = Path(item.media)
                 sequence.extra = {"sha256": sha, "item": item.id}

@@ -100,9 +100,11 @@ def _drawing(stretch: Stretch, size_px: tuple[int, int] | None) -> Callable[[Any
     import cv2
 
     from posecheck.overlay import draw_feedback
+    from posecheck.video_io import pixels
 
     def draw(item: tuple[np.ndarray, float, FrameResult]) -> tuple[np.ndarray, float]:
-        rgb, t_s, result = item
+        frame, t_s, result = item
+        rgb = pixels(frame)
         if size_px is not None and (rgb.shape[1], rgb.shape[0]) != size_px:
             rgb = cv2.resize(rgb, size_px, interpolation=cv2.INTER_AREA)
         return draw_feedback(rgb, result, stretch), t_s
@@ -259,7 +261,7 @@ def _analyze_in_one_pass(
         try:
             run_stages(
                 iter_video_frames(job.video_path, start_s=job.start_s, end_s=job.end_s,
-                                  max_side_px=job.max_side_px, gaps=gaps),
+                                  max_side_px=job.max_side_px, gaps=gaps, lazy=True),
                 stages,
                 _timed(encode, timings, "encode_s") if writer is not None else (lambda _: None),
             )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import av
 import cv2
@@ -89,10 +89,42 @@ class DecodeGap:
 
 
 class Frame(NamedTuple):
-    """One decoded frame: upright RGB uint8 pixels and its time in seconds."""
+    """One decoded frame: upright RGB uint8 pixels and its time in seconds.
 
-    rgb: np.ndarray
+    With ``iter_video_frames(..., lazy=True)`` ``rgb`` is a :class:`PendingPixels`.
+    """
+
+    rgb: Any
     timestamp_s: float
+
+
+class PendingPixels:
+    """A decoded frame whose RGB conversion waits until someone asks for it.
+
+    Converting (and shrinking) a phone video's frame costs more than decoding
+    it; a frame the model skips and no video shows is never converted, and the
+    conversion runs on the thread that asks (a model thread, the overlay's).
+    """
+
+    __slots__ = ("_frame", "_max_side_px", "_rgb")
+
+    def __init__(self, frame: av.VideoFrame, max_side_px: int | None) -> None:
+        self._frame: av.VideoFrame | None = frame
+        self._max_side_px = max_side_px
+        self._rgb: np.ndarray | None = None
+
+    def rgb(self) -> np.ndarray:
+        """The upright RGB pixels (converted once, then kept)."""
+        if self._rgb is None:
+            assert self._frame is not None
+            self._rgb = _upright_rgb(self._frame, self._max_side_px)
+            self._frame = None
+        return self._rgb
+
+
+def pixels(rgb: Any) -> np.ndarray:
+    """The RGB array of a frame's pixels, converting :class:`PendingPixels` now."""
+    return rgb.rgb() if isinstance(rgb, PendingPixels) else rgb
 
 
 @dataclass(frozen=True)
@@ -357,6 +389,7 @@ def iter_video_frames(
     end_s: float | None = None,
     max_side_px: int | None = None,
     gaps: list[DecodeGap] | None = None,
+    lazy: bool = False,
 ) -> Iterator[Frame]:
     """Yield upright RGB frames of a video file with PTS-based timestamps.
 
@@ -367,6 +400,8 @@ def iter_video_frames(
     ends; when the frames run out, every stretch without picture is appended
     to ``gaps`` (when given) and logged. Raises :class:`VideoError` for
     missing, empty or unreadable files, and when no frame decodes at all.
+    ``lazy`` yields :class:`PendingPixels` in place of the array, converted
+    when asked for (see :func:`pixels`).
     """
     path = Path(path)
     if start_s is not None and end_s is not None and end_s <= start_s:
@@ -404,7 +439,8 @@ def iter_video_frames(
                 logger.debug("%s: non-increasing timestamp %.4f s dropped", path, t_s)
                 continue
             last_t = t_s
-            yield Frame(_upright_rgb(frame, max_side_px), t_s)
+            yield Frame(PendingPixels(frame, max_side_px) if lazy
+                        else _upright_rgb(frame, max_side_px), t_s)
         if last_t is None:
             _raise_no_frames(path, info, start_s)
         found = _find_gaps(info, packet_pts, decoded_pts, start_pts, time_base, last_t,

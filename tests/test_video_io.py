@@ -16,9 +16,11 @@ from posecheck.video_io import (
     DecodeGap,
     ImageError,
     Mp4Writer,
+    PendingPixels,
     VideoError,
     iter_video_frames,
     iter_webcam_frames,
+    pixels,
     probe_video,
     read_image_rgb,
     scaled_size,
@@ -115,6 +117,23 @@ def test_rotation_metadata_matches_ffmpeg(tmp_path: Path, rotate: int) -> None:
     rgb, _ = next(iter(iter_video_frames(rotated)))
     assert rgb.shape == expected.shape
     assert np.abs(rgb.astype(int) - expected.astype(int)).mean() < 3
+
+
+def test_lazy_frames_convert_to_the_same_pixels_when_asked(tmp_path: Path) -> None:
+    """A rotated, shrunk real frame: converted later (even after the file is closed), it
+    is the frame the eager reader gives; it converts once and keeps the result."""
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(footage(PORTRAIT)), "-t", "0.5",
+                    "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)], check=True)
+    eager = list(iter_video_frames(rotated, max_side_px=320))
+    lazy = list(iter_video_frames(rotated, max_side_px=320, lazy=True))
+    assert [t for _, t in lazy] == [t for _, t in eager]
+    assert all(isinstance(pending, PendingPixels) for pending, _ in lazy)
+    for (pending, _), (rgb, _) in zip(lazy[::3], eager[::3], strict=True):
+        first = pixels(pending)
+        np.testing.assert_array_equal(first, rgb)
+        assert pixels(pending) is first
+    assert pixels(eager[0].rgb) is eager[0].rgb
 
 
 def test_fractional_fps_is_kept(tmp_path: Path) -> None:
