@@ -68,26 +68,29 @@ def floor(video: Path, model: str, rate: float | None) -> Floor:
     """Time decoding as the analysis does, then the landmarkers alone on the model's frames."""
     from posecheck.analysis_rate import ModelFramePicker
     from posecheck.estimator import EstimatorSettings, video_estimators
+    from posecheck.pose_stages import close_all
     from posecheck.stages import Parallel, run_stages
     from posecheck.video_io import DEFAULT_ANALYSIS_MAX_SIDE_PX, iter_video_frames, probe_video
 
     fps = probe_video(video).fps
 
-    def decode(convert_all: bool) -> tuple[float, list[tuple]]:  # type: ignore[type-arg]
+    def decode(convert_all: bool) -> tuple[float, list[tuple], int]:  # type: ignore[type-arg]
+        """Seconds, the model's frames (converted) with their timestamps, frames decoded."""
         picker = ModelFramePicker(rate, 1.0 / fps if fps else None)
         picked = []
+        frames = 0
         tick = time.perf_counter()
         for pending, t_s in iter_video_frames(video, max_side_px=DEFAULT_ANALYSIS_MAX_SIDE_PX,
                                               lazy=True):
+            frames += 1
             if picker.add(None, t_s) is not None:
                 picked.append((pending.rgb(), round(t_s * 1000)))
             elif convert_all:
                 pending.rgb()
-        return time.perf_counter() - tick, picked
+        return time.perf_counter() - tick, picked, frames
 
-    decode_all_s, _ = decode(True)
-    decode_model_s, picked = decode(False)
-    frames = sum(1 for _ in iter_video_frames(video, max_side_px=64, lazy=True))
+    decode_all_s, _, _ = decode(True)
+    decode_model_s, picked, frames = decode(False)
     estimators = video_estimators(model, settings=EstimatorSettings(analysis_fps=rate))
     try:
         copies = [lambda item, est=est: est.estimate_all(*item) for est in estimators]
@@ -96,8 +99,7 @@ def floor(video: Path, model: str, rate: float | None) -> Floor:
                    lambda _: None)
         model_s = time.perf_counter() - tick
     finally:
-        for est in estimators:
-            est.close()
+        close_all(estimators)
     return Floor(frames, decode_all_s, decode_model_s, model_s, len(picked), len(estimators))
 
 

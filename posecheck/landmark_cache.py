@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import numpy as np
 
 from posecheck.model import DEFAULT_VARIANT, default_cache_dir, resolve_model
 from posecheck.pose import NUM_LANDMARKS, Pose
-from posecheck.pose_stages import TrackingStarted, one_landmarker, pose_stages
+from posecheck.pose_stages import close_all, pose_stages, run_sharing_frames
 from posecheck.stages import run_stages
 from posecheck.video_io import (
     DEFAULT_ANALYSIS_MAX_SIDE_PX,
@@ -289,7 +289,8 @@ def estimate_video(
         if progress is not None:
             progress(len(poses), total)
 
-    def run(sharing: list[Any]) -> None:
+    def run(sharing: Sequence[Any]) -> int | None:
+        """The poses into the lists; the follower's count of frames with several people."""
         timestamps.clear()
         poses.clear()
         gaps.clear()
@@ -301,17 +302,9 @@ def estimate_video(
                         frame_size_px=info.size_px),
             keep,
         )
+        return getattr(sharing[0], "multi_person_frames", None)
 
-    try:
-        run(estimators)
-    except TrackingStarted as exc:
-        logger.info("%s: %s; estimating again on one landmarker", video_path, exc)
-        estimators = [one_landmarker(estimators)]
-        try:
-            run(estimators)
-        finally:
-            estimators[0].close()
-    multi = getattr(estimators[0], "multi_person_frames", None)
+    multi = run_sharing_frames(estimators, run, video_path)
     return new_sequence(video_path, info, fingerprint, timestamps, poses, model_id=model_id,
                         multi_person_frames=multi, start_s=start_s, end_s=end_s,
                         max_side_px=max_side_px, settings_key=settings_key, gaps=gaps)
@@ -516,8 +509,5 @@ def load_or_estimate(
             analysis_fps=getattr(job.settings, "analysis_fps", None),
         )
     finally:
-        for estimator in estimators:
-            close = getattr(estimator, "close", None)
-            if close is not None:
-                close()
+        close_all(estimators)
     return store(job, sequence)

@@ -16,8 +16,8 @@ Sharing the frames gives the landmarks of one landmarker only while
 MediaPipe looks for people afresh in every frame, that is while it sees fewer
 people than it was asked for; once it finds as many, it tracks them from
 frame to frame. So the stages raise :class:`TrackingStarted` at the first
-such frame when several landmarkers share the frames, and the caller starts
-again on one (:func:`one_landmarker`).
+such frame when several landmarkers share the frames, and
+:func:`run_sharing_frames` starts again on one.
 
 An estimator with only ``estimate`` (a test's fake) runs alone and follows
 the person itself.
@@ -25,13 +25,17 @@ the person itself.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from posecheck.analysis_rate import Group, Interpolator, ModelFramePicker
 from posecheck.pose import Pose
 from posecheck.stages import SKIP, Batch, Parallel
 from posecheck.video_io import pixels
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TrackingStarted(Exception):
@@ -43,10 +47,33 @@ class TrackingStarted(Exception):
         self.people = people
 
 
-def one_landmarker(estimators: Sequence[Any]) -> Any:
-    """A fresh estimator like the first of ``estimators``, for a run on one landmarker."""
-    lead = estimators[0]
-    return type(lead)(lead.model, mode="video", settings=lead.settings)
+def run_sharing_frames(estimators: Sequence[Any], attempt: Callable[[Sequence[Any]], T],
+                       source: object) -> T:
+    """``attempt(estimators)``, or, once MediaPipe starts tracking, again on one landmarker.
+
+    ``attempt`` runs a pipeline built with :func:`pose_stages` from the
+    estimators it is given, from the start. On :class:`TrackingStarted` it
+    is called again with a fresh estimator like the first, closed afterwards;
+    closing ``estimators`` stays with the caller.
+    """
+    try:
+        return attempt(estimators)
+    except TrackingStarted as exc:
+        logger.info("%s: %s; estimating again on one landmarker", source, exc)
+        lead = estimators[0]
+        single = type(lead)(lead.model, mode="video", settings=lead.settings)
+        try:
+            return attempt([single])
+        finally:
+            single.close()
+
+
+def close_all(estimators: Sequence[Any]) -> None:
+    """Close every estimator that can be closed."""
+    for estimator in estimators:
+        close = getattr(estimator, "close", None)
+        if close is not None:
+            close()
 
 
 # (group, what the model found in its frame, the timestamp the landmarker was given)

@@ -172,6 +172,7 @@ def build_landmarks(
     from posecheck.estimator import EstimatorSettings, PoseEstimator, video_estimators
     from posecheck.landmark_cache import estimate_video
     from posecheck.model import resolve_model
+    from posecheck.pose_stages import close_all
     from posecheck.video_io import read_image_rgb
 
     report = BuildReport([], [], [])
@@ -209,8 +210,7 @@ def build_landmarks(
                     sequence = estimate_video(media, estimators, model_id=resolved.model_id,
                                               settings_key=video_settings.key())
                 finally:
-                    for estimator in estimators:
-                        estimator.close()
+                    close_all(estimators)
                 # The stored file names the item, not this machine's path to the media.
                 sequence.source = Path(item.media)
                 sequence.extra = {"sha256": sha, "item": item.id}

@@ -20,7 +20,7 @@ from posecheck.engine import FrameResult
 from posecheck.errors import AnalysisError, StretchNotRecognizedError
 from posecheck.frames_csv import write_csv
 from posecheck.pose import Pose
-from posecheck.pose_stages import TrackingStarted, one_landmarker, pose_stages
+from posecheck.pose_stages import close_all, pose_stages, run_sharing_frames
 from posecheck.reference import Stretch
 from posecheck.stages import SKIP, run_stages
 from posecheck.summarize import analyze_sequence, check_dosage_index, summarize
@@ -226,7 +226,7 @@ def _analyze_in_one_pass(
     size = job.info.size_px
     video_size = scaled_size(size[0], size[1], video_max_side_px)
 
-    def attempt(estimators: list[Any]) -> _OnePass:
+    def attempt(estimators: Sequence[Any]) -> _OnePass:
         timestamps: list[float] = []
         poses: list[Pose | None] = []
         results: list[FrameResult] = []
@@ -277,14 +277,9 @@ def _analyze_in_one_pass(
 
     estimators = job.estimators(model_threads)
     try:
-        return attempt(estimators)
-    except TrackingStarted as exc:
-        logger.info("%s: %s; analysing again on one landmarker", job.video_path, exc)
-        estimators.append(one_landmarker(estimators))
-        return attempt(estimators[-1:])
+        return run_sharing_frames(estimators, attempt, job.video_path)
     finally:
-        for estimator in estimators:
-            estimator.close()
+        close_all(estimators)
 
 
 def analyze_video(

@@ -85,7 +85,7 @@ def test_once_a_second_person_is_tracked_the_video_is_run_on_one_landmarker(
     frame; shared frames would then give other landmarks, so the run starts again on one."""
     one = _estimated(helper_walks_in, 1)
     assert one.multi_person_frames == 15
-    with caplog.at_level("INFO", logger="posecheck.landmark_cache"):
+    with caplog.at_level("INFO", logger="posecheck.pose_stages"):
         two = _estimated(helper_walks_in, 2)
     assert "2 people in view at 1.50 s; estimating again on one landmarker" in caplog.text
     _assert_same(one, two)
