@@ -72,11 +72,11 @@ def floor(video: Path, model: str, rate: float | None) -> Floor:
     from posecheck.stages import Parallel, run_stages
     from posecheck.video_io import DEFAULT_ANALYSIS_MAX_SIDE_PX, iter_video_frames, probe_video
 
-    fps = probe_video(video).fps
+    frame_interval_s = probe_video(video).frame_interval_s
 
     def decode(convert_all: bool) -> tuple[float, list[tuple], int]:  # type: ignore[type-arg]
         """Seconds, the model's frames (converted) with their timestamps, frames decoded."""
-        picker = ModelFramePicker(rate, 1.0 / fps if fps else None)
+        picker = ModelFramePicker(rate, frame_interval_s)
         picked = []
         frames = 0
         tick = time.perf_counter()

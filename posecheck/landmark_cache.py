@@ -298,7 +298,7 @@ def estimate_video(
             iter_video_frames(video_path, start_s=start_s, end_s=end_s,
                               max_side_px=max_side_px, gaps=gaps, lazy=True),
             pose_stages(sharing, rate_hz=analysis_fps,
-                        frame_interval_s=1.0 / info.fps if info.fps else None,
+                        frame_interval_s=info.frame_interval_s,
                         frame_size_px=info.size_px),
             keep,
         )

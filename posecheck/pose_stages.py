@@ -134,10 +134,9 @@ def pose_stages(
     def follow(found: _Found) -> Batch:
         group, seen, ms = found
         pose: Pose | None = None
-        if (shared and tracks_from is not None and group.frame is not None
-                and len(seen) >= tracks_from):
-            raise TrackingStarted(group.frame[1], len(seen))
         if group.frame is not None:
+            if shared and tracks_from is not None and len(seen) >= tracks_from:
+                raise TrackingStarted(group.frame[1], len(seen))
             pose = lead.follow(seen, pixels(group.frame[0]), ms) if split else seen
             if pose is not None:
                 pose = pose.scaled_to(frame_size_px)

@@ -96,16 +96,19 @@ def run_stages(
             put(queues[0], item)
         put(queues[0], _END)
 
+    def pass_on(outbox: queue.Queue[Any], out: Any) -> None:
+        """What a stage returned: a Batch item by item, SKIP as nothing."""
+        if isinstance(out, Batch):
+            for one in out:
+                put(outbox, one)
+        elif out is not SKIP:
+            put(outbox, out)
+
     def stage_worker(fn: Callable[[Any], Any], inbox: queue.Queue[Any],
                      outbox: queue.Queue[Any]) -> Callable[[], None]:
         def work() -> None:
             while (item := get(inbox)) is not _END:
-                out = fn(item)
-                if isinstance(out, Batch):
-                    for one in out:
-                        put(outbox, one)
-                elif out is not SKIP:
-                    put(outbox, out)
+                pass_on(outbox, fn(item))
             flush = getattr(fn, "flush", None)
             for one in flush() if flush is not None else ():
                 put(outbox, one)
@@ -126,11 +129,7 @@ def run_stages(
         def work() -> None:
             turn = 0
             while (item := get(inboxes[turn])) is not _END:
-                if isinstance(item, Batch):
-                    for one in item:
-                        put(outbox, one)
-                elif item is not SKIP:
-                    put(outbox, item)
+                pass_on(outbox, item)
                 turn = (turn + 1) % len(inboxes)
             put(outbox, _END)
         return work
@@ -143,21 +142,21 @@ def run_stages(
             put(outbox, _END)
         return work
 
-    def thread(work: Callable[[], None], name: str) -> threading.Thread:
+    def spawn(work: Callable[[], None], name: str) -> threading.Thread:
         return threading.Thread(target=guarded(work), name=f"stage-{name}", daemon=True)
 
-    threads = [thread(produce, "source")]
+    threads = [spawn(produce, "source")]
     for i, fn in enumerate(stages):
         name = str(getattr(fn, "__name__", i))
         if not isinstance(fn, Parallel):
-            threads.append(thread(stage_worker(fn, queues[i], queues[i + 1]), name))
+            threads.append(spawn(stage_worker(fn, queues[i], queues[i + 1]), name))
             continue
         ins: list[queue.Queue[Any]] = [queue.Queue(maxsize=depth) for _ in fn]
         outs: list[queue.Queue[Any]] = [queue.Queue(maxsize=depth) for _ in fn]
-        threads.append(thread(deal(queues[i], ins), f"{name}-deal"))
-        threads += [thread(one_item_each(copy, ins[k], outs[k]), f"{name}-{k}")
+        threads.append(spawn(deal(queues[i], ins), f"{name}-deal"))
+        threads += [spawn(one_item_each(copy, ins[k], outs[k]), f"{name}-{k}")
                     for k, copy in enumerate(fn)]
-        threads.append(thread(gather(outs, queues[i + 1]), f"{name}-gather"))
+        threads.append(spawn(gather(outs, queues[i + 1]), f"{name}-gather"))
     for thread in threads:
         thread.start()
     try:

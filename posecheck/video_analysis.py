@@ -253,7 +253,7 @@ def _analyze_in_one_pass(
             writer.write(img, float(t_s - t0[0]))
 
         stages = pose_stages(estimators, rate_hz=job.settings.analysis_fps,
-                             frame_interval_s=1.0 / job.info.fps if job.info.fps else None,
+                             frame_interval_s=job.info.frame_interval_s,
                              frame_size_px=size)
         stages.append(_timed(judge, timings, "engine_s"))
         if writer is not None:

@@ -152,6 +152,11 @@ class VideoInfo:
     def size_px(self) -> tuple[int, int]:
         return (self.width_px, self.height_px)
 
+    @property
+    def frame_interval_s(self) -> float | None:
+        """Seconds from one frame to the next; None when the frame rate is not known."""
+        return 1.0 / self.fps if self.fps else None
+
 
 def scaled_size(width_px: int, height_px: int, max_side_px: int | None) -> tuple[int, int]:
     """(width, height) shrunk so the longer side is at most ``max_side_px``.
@@ -474,7 +479,7 @@ def _find_gaps(
     reached_end: bool,
 ) -> list[DecodeGap]:
     """Damaged stretches (packets read but no frame out) and a missing tail."""
-    frame_s = 1.0 / info.fps if info.fps else 1.0 / 30.0
+    frame_s = info.frame_interval_s or 1.0 / 30.0
     first_s = start_s or 0.0
     limit_s = last_t if not reached_end else float("inf")
     if end_s is not None:
